@@ -1,0 +1,1 @@
+"""Neo4j: driver, constraints, Cypher statements, the contact repository, the local server."""

@@ -1,0 +1,46 @@
+"""The async Neo4j driver's lifecycle and the schema (uniqueness constraints) it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from neo4j import AsyncDriver, AsyncGraphDatabase
+
+from graphdb.cypher import AWAIT_INDEXES, CONSTRAINTS
+
+
+@dataclass(frozen=True)
+class Neo4jConnection:
+    uri: str
+    user: str
+    password: str | None
+    database: str = "neo4j"
+
+
+def create_driver(
+    connection: Neo4jConnection,
+    *,
+    pool_size: int = 64,
+    connect_timeout: float = 3.0,
+    retry_time: float = 5.0,
+) -> AsyncDriver:
+    """Timeouts are short on purpose: with Neo4j down a request must end in a 503, not hang."""
+    auth = (connection.user, connection.password) if connection.password else None
+    return AsyncGraphDatabase.driver(
+        connection.uri,
+        auth=auth,
+        max_connection_pool_size=pool_size,
+        connection_timeout=connect_timeout,
+        connection_acquisition_timeout=connect_timeout + 2.0,
+        max_transaction_retry_time=retry_time,
+        # Connections idle across a Neo4j restart are dead; check before reuse.
+        liveness_check_timeout=30.0,
+        notifications_min_severity="WARNING",
+    )
+
+
+async def ensure_constraints(driver: AsyncDriver, database: str) -> None:
+    """Idempotent; one statement per transaction, since schema and data changes cannot mix."""
+    for statement in CONSTRAINTS:
+        await driver.execute_query(statement, database_=database)
+    await driver.execute_query(AWAIT_INDEXES, database_=database)

@@ -1,0 +1,76 @@
+"""Plain records the repository returns: contacts, clusters and what an identify changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from neo4j.time import DateTime
+
+
+class IdentifyOutcome(Enum):
+    CREATED_PRIMARY = "created_primary"
+    ADDED_SECONDARY = "added_secondary"
+    MERGED = "merged"
+    NOTHING_NEW = "nothing_new"
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    id: int
+    email: str | None
+    phone_number: str | None
+    linked_id: int | None
+    link_precedence: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_node(cls, node: dict[str, Any], linked_id: int | None) -> ContactRecord:
+        return cls(
+            id=node["id"],
+            email=node.get("email"),
+            phone_number=node.get("phoneNumber"),
+            linked_id=linked_id,
+            link_precedence=node["linkPrecedence"],
+            created_at=_native(node["createdAt"]),
+            updated_at=_native(node["updatedAt"]),
+        )
+
+
+def _native(value: DateTime) -> datetime:
+    native: datetime = value.to_native()
+    return native
+
+
+@dataclass(frozen=True)
+class ClusterRecord:
+    """A cluster read one hop from its primary; secondaries in (createdAt, id) order."""
+
+    primary: ContactRecord
+    secondaries: tuple[ContactRecord, ...]
+
+    @property
+    def contacts(self) -> tuple[ContactRecord, ...]:
+        return (self.primary, *self.secondaries)
+
+    @property
+    def emails(self) -> list[str]:
+        return _distinct(contact.email for contact in self.contacts)
+
+    @property
+    def phone_numbers(self) -> list[str]:
+        return _distinct(contact.phone_number for contact in self.contacts)
+
+
+def _distinct(values: Any) -> list[str]:
+    # The primary comes first in `contacts`, so its value leads; dict keeps first-seen order.
+    return list(dict.fromkeys(value for value in values if value is not None))
+
+
+@dataclass(frozen=True)
+class IdentifyRecord:
+    cluster: ClusterRecord
+    outcome: IdentifyOutcome

@@ -1,0 +1,72 @@
+"""The Starlette application: routes, middleware, error handlers and the Neo4j lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from graphdb.driver import Neo4jConnection, create_driver
+from graphdb.errors import DatabaseUnavailable
+from graphdb.repository import ContactRepository
+from resolvers.body_limit import BodySizeLimit
+from resolvers.context import GraphQLApp
+from resolvers.errors import ApiError, handle_error
+from resolvers.rest import identify_endpoint
+from resolvers.settings import Settings
+from schema.root import schema
+
+log = logging.getLogger(__name__)
+
+
+class State(TypedDict):
+    repository: ContactRepository
+
+
+def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[State]:
+        driver = create_driver(
+            connection,
+            pool_size=settings.neo4j_pool_size,
+            connect_timeout=settings.neo4j_connect_timeout,
+            retry_time=settings.neo4j_retry_time,
+        )
+        try:
+            repository = ContactRepository(
+                driver,
+                connection.database,
+                id_block_size=settings.id_block_size,
+                timeout=settings.request_timeout,
+            )
+            try:
+                await repository.ensure_schema()
+            except DatabaseUnavailable as error:
+                # Serve anyway: requests answer 503 until Neo4j is back, then the schema is made.
+                log.warning("Neo4j not reachable at start-up (%s); will retry per request", error)
+            yield {"repository": repository}
+        finally:
+            await driver.close()
+
+    graphql = GraphQLApp(schema, graphql_ide="graphiql")
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/identify", identify_endpoint, methods=["POST"]),
+        ],
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        exception_handlers={
+            ApiError: handle_error,
+            DatabaseUnavailable: handle_error,
+            404: handle_error,
+            405: handle_error,
+            # Reaches Starlette's outermost middleware, which answers and then logs the trace.
+            Exception: handle_error,
+        },
+        lifespan=lifespan,
+    )

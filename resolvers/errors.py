@@ -1,0 +1,56 @@
+"""API errors and the one mapping from failures to HTTP status codes and JSON error bodies."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from graphdb.errors import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def invalid_input(code: str, message: str) -> ApiError:
+    return ApiError(400, code, message)
+
+
+def payload_too_large(limit: int) -> ApiError:
+    return ApiError(413, "payload_too_large", f"The request body is larger than {limit} bytes.")
+
+
+def api_error_for(error: Exception) -> ApiError:
+    """Unexpected errors are logged here with their trace, and answered without one."""
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, DatabaseUnavailable):
+        log.warning("database unavailable: %s", error)
+        return ApiError(503, "database_unavailable", "The database is unavailable; retry shortly.")
+    if isinstance(error, HTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return ApiError(error.status_code, code, str(error.detail))
+    log.exception("unexpected error", exc_info=error)
+    return ApiError(500, "internal_error", "An unexpected error occurred.")
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    headers = {"Retry-After": "2"} if error.status == 503 else None
+    return JSONResponse(
+        {"error": {"code": error.code, "message": error.message}},
+        status_code=error.status,
+        headers=headers,
+    )
+
+
+async def handle_error(_request: Request, error: Exception) -> JSONResponse:
+    return error_response(api_error_for(error))

@@ -1,0 +1,75 @@
+"""Resolvers of the GraphQL fields: the identify mutation and the contact query."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+
+from graphdb.errors import DatabaseUnavailable
+from graphdb.records import ClusterRecord
+from resolvers.context import RequestContext
+from resolvers.errors import api_error_for
+from resolvers.identifiers import (
+    InvalidIdentifier,
+    canonical_email_or_error,
+    canonical_phone_or_error,
+)
+from resolvers.identify import identify
+from schema.errors import InvalidInput
+from schema.types import IdentifyInput, Identity
+
+Info = strawberry.Info[RequestContext, None]
+
+
+def _unavailable(info: Info, error: DatabaseUnavailable) -> GraphQLError:
+    api_error = api_error_for(error)
+    info.context.response.status_code = api_error.status
+    return GraphQLError(api_error.message, extensions={"code": api_error.code})
+
+
+async def resolve_identify(
+    info: Info, identify_input: Annotated[IdentifyInput, strawberry.argument(name="input")]
+) -> Annotated[Identity | InvalidInput, strawberry.union("IdentifyResult")]:
+    try:
+        return await identify(
+            info.context.repository, identify_input.email, identify_input.phone_number
+        )
+    except DatabaseUnavailable as error:
+        raise _unavailable(info, error) from error
+
+
+async def resolve_contact(
+    info: Info,
+    id: int | None = None,
+    email: str | None = None,
+    phone_number: str | None = None,
+) -> Identity | None:
+    """The cluster of the contact with this id, email or phone; exactly one must be given."""
+    given = [value for value in (id, email, phone_number) if value is not None]
+    if len(given) != 1:
+        raise GraphQLError(
+            "Give exactly one of id, email and phoneNumber.",
+            extensions={"code": "invalid_arguments"},
+        )
+    repository = info.context.repository
+    try:
+        cluster: ClusterRecord | None
+        if id is not None:
+            cluster = await repository.cluster_by_id(id)
+        elif email is not None:
+            cluster = await repository.cluster_by_email(_canonical(canonical_email_or_error(email)))
+        elif phone_number is not None:
+            cluster = await repository.cluster_by_phone(
+                _canonical(canonical_phone_or_error(phone_number))
+            )
+    except DatabaseUnavailable as error:
+        raise _unavailable(info, error) from error
+    return None if cluster is None else Identity.from_record(cluster)
+
+
+def _canonical(value: str | InvalidIdentifier) -> str:
+    if isinstance(value, InvalidIdentifier):
+        raise GraphQLError(value.message, extensions={"code": value.code, "field": value.field})
+    return value

@@ -1,0 +1,70 @@
+"""The legacy REST shim: POST /identify in the exact legacy response shape, and nothing else."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from resolvers.errors import ApiError, invalid_input
+from resolvers.identify import identify
+from schema.errors import InvalidInput
+
+
+async def identify_endpoint(request: Request) -> JSONResponse:
+    payload = await _json_object(request)
+    email = _optional_string(payload, "email")
+    phone_number = _optional_phone(payload)
+    result = await identify(request.state.repository, email, phone_number)
+    if isinstance(result, InvalidInput):
+        raise invalid_input(result.code, result.message)
+    return JSONResponse(
+        {
+            "contact": {
+                # The legacy key keeps its misspelling: existing clients read it.
+                "primaryContatctId": result.primary_contact_id,
+                "emails": result.emails,
+                "phoneNumbers": result.phone_numbers,
+                "secondaryContactIds": result.secondary_contact_ids,
+            }
+        }
+    )
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    content_type = request.headers.get("content-type")
+    if content_type is not None:
+        media_type = content_type.partition(";")[0].strip().lower()
+        if media_type != "application/json" and not media_type.endswith("+json"):
+            raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
+    body = await request.body()
+    try:
+        payload = json.loads(body)
+    # ValueError covers bad UTF-8 and huge integers; RecursionError very deep nesting.
+    except (ValueError, RecursionError):
+        raise invalid_input("malformed_json", "The body is not valid JSON.") from None
+    if not isinstance(payload, dict):
+        raise invalid_input("body_not_object", "The body must be a JSON object.")
+    return payload
+
+
+def _optional_string(payload: dict[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise invalid_input("invalid_type", f"{key} must be a string or null.")
+
+
+def _optional_phone(payload: dict[str, Any]) -> str | None:
+    value = payload.get("phoneNumber")
+    # The original API typed the phone as a number: an integer means its decimal digits.
+    # bool is an int in Python, and true is not a phone number.
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise invalid_input("invalid_phone", "phoneNumber must not be negative.")
+        return str(value)
+    if value is None or isinstance(value, str):
+        return value
+    raise invalid_input("invalid_type", "phoneNumber must be a string, an integer or null.")

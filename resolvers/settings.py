@@ -1,0 +1,59 @@
+"""Every setting of the service, read once from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.config import Config
+from starlette.datastructures import Secret
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str
+    port: int
+    # Unset: the service starts its own local Neo4j from Maven Central jars.
+    neo4j_uri: str | None
+    neo4j_user: str
+    neo4j_password: Secret | None
+    neo4j_database: str
+    neo4j_bolt_port: int
+    neo4j_http_port: int
+    neo4j_home: Path
+    neo4j_heap: str
+    neo4j_page_cache: str
+    neo4j_pool_size: int
+    neo4j_connect_timeout: float
+    neo4j_retry_time: float
+    request_timeout: float
+    max_body_bytes: int
+    id_block_size: int
+    log_level: str
+
+    @classmethod
+    def from_environment(cls, env_file: Path | None = PROJECT_ROOT / ".env") -> Settings:
+        config = Config(env_file if env_file is not None and env_file.exists() else None)
+        password = config("NEO4J_PASSWORD", cast=Secret, default=None)
+        return cls(
+            host=config("HOST", default="127.0.0.1"),
+            port=config("PORT", cast=int, default=8000),
+            neo4j_uri=config("NEO4J_URI", default=None) or None,
+            neo4j_user=config("NEO4J_USER", default="neo4j"),
+            neo4j_password=password if password and str(password) else None,
+            neo4j_database=config("NEO4J_DATABASE", default="neo4j"),
+            neo4j_bolt_port=config("NEO4J_BOLT_PORT", cast=int, default=7687),
+            neo4j_http_port=config("NEO4J_HTTP_PORT", cast=int, default=7474),
+            neo4j_home=config("NEO4J_HOME_DIR", cast=Path, default=PROJECT_ROOT / ".neo4j" / "dev"),
+            neo4j_heap=config("NEO4J_HEAP", default="1g"),
+            neo4j_page_cache=config("NEO4J_PAGE_CACHE", default="512m"),
+            neo4j_pool_size=config("NEO4J_POOL_SIZE", cast=int, default=64),
+            neo4j_connect_timeout=config("NEO4J_CONNECT_TIMEOUT", cast=float, default=3.0),
+            neo4j_retry_time=config("NEO4J_RETRY_TIME", cast=float, default=5.0),
+            request_timeout=config("REQUEST_TIMEOUT", cast=float, default=10.0),
+            max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=64 * 1024),
+            id_block_size=config("ID_BLOCK_SIZE", cast=int, default=64),
+            log_level=config("LOG_LEVEL", default="info"),
+        )

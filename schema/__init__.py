@@ -1,0 +1,1 @@
+"""Strawberry GraphQL types, inputs, result unions and the schema root; no database code."""

@@ -1,0 +1,68 @@
+"""GraphQL object types: Contact, Identity, LinkPrecedence, and the IdentifyInput input."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from graphdb.records import ClusterRecord, ContactRecord
+
+
+@strawberry.enum
+class LinkPrecedence(Enum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+
+
+@strawberry.type(description="One sighting of an email and/or phone number on an order.")
+class Contact:
+    id: int
+    email: str | None
+    phone_number: str | None
+    linked_id: int | None = strawberry.field(description="The primary's id, for a secondary.")
+    link_precedence: LinkPrecedence
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_record(cls, record: ContactRecord) -> Contact:
+        return cls(
+            id=record.id,
+            email=record.email,
+            phone_number=record.phone_number,
+            linked_id=record.linked_id,
+            link_precedence=LinkPrecedence(record.link_precedence),
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
+
+@strawberry.type(description="A whole identity cluster; its oldest contact is the primary.")
+class Identity:
+    primary_contact_id: int
+    emails: list[str] = strawberry.field(description="The primary's first, then by creation.")
+    phone_numbers: list[str] = strawberry.field(
+        description="The primary's first, then by creation."
+    )
+    secondary_contact_ids: list[int] = strawberry.field(description="In creation order.")
+    primary: Contact
+    contacts: list[Contact] = strawberry.field(description="The primary, then the secondaries.")
+
+    @classmethod
+    def from_record(cls, cluster: ClusterRecord) -> Identity:
+        return cls(
+            primary_contact_id=cluster.primary.id,
+            emails=cluster.emails,
+            phone_numbers=cluster.phone_numbers,
+            secondary_contact_ids=[contact.id for contact in cluster.secondaries],
+            primary=Contact.from_record(cluster.primary),
+            contacts=[Contact.from_record(contact) for contact in cluster.contacts],
+        )
+
+
+@strawberry.input(description="At least one of email and phoneNumber must be given.")
+class IdentifyInput:
+    email: str | None = None
+    phone_number: str | None = None

@@ -1,0 +1,140 @@
+"""Shared fixtures: one real Neo4j per test session, a wiped database and a fresh app per test."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from neo4j import AsyncDriver, GraphDatabase
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+from graphdb.driver import Neo4jConnection, create_driver
+from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, LocalNeo4jError, free_port
+from graphdb.repository import ContactRepository
+from resolvers.app import create_app
+from resolvers.settings import Settings
+
+# Tests wipe the database they use. A database that holds data without this marker was not
+# written by the tests, so they refuse to touch it.
+WIPE = "MATCH (n) WHERE NOT n:IdentityTestDatabase DETACH DELETE n"
+COUNT_DATA_AND_MARKERS = """
+MATCH (n) WHERE NOT n:IdentityTestDatabase
+WITH count(n) AS data
+OPTIONAL MATCH (marker:IdentityTestDatabase)
+RETURN data, count(marker) AS markers
+"""
+MARK = "MERGE (:IdentityTestDatabase)"
+
+
+def _docker_answers() -> bool:
+    # docker-py leaks its socket when the engine is missing, so look for one first.
+    if not os.environ.get("DOCKER_HOST") and not Path("/var/run/docker.sock").exists():
+        return False
+    import docker  # noqa: PLC0415 - only needed when no NEO4J_URI is set
+
+    try:
+        engine = docker.from_env(timeout=3)
+    except Exception:  # noqa: BLE001 - any failure means "no Docker engine here"
+        return False
+    try:
+        engine.ping()
+    except Exception:  # noqa: BLE001
+        return False
+    finally:
+        engine.close()
+    return True
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jConnection]:
+    """NEO4J_URI if set; else testcontainers when Docker answers; else the project's own server."""
+    if uri := os.environ.get("NEO4J_URI"):
+        yield Neo4jConnection(
+            uri,
+            os.environ.get("NEO4J_USER", "neo4j"),
+            os.environ.get("NEO4J_PASSWORD"),
+            os.environ.get("NEO4J_DATABASE", "neo4j"),
+        )
+        return
+    if _docker_answers():
+        from testcontainers.community.neo4j import Neo4jContainer  # noqa: PLC0415
+
+        with Neo4jContainer("neo4j:5.26-community", password="test-password") as container:
+            yield Neo4jConnection(container.get_connection_url(), "neo4j", "test-password")
+        return
+    home: Path = tmp_path_factory.mktemp("neo4j-home")
+    server = LocalNeo4j(
+        LocalNeo4jConfig(home, free_port(), free_port(), heap="1g", page_cache="256m")
+    )
+    try:
+        server.start()
+    except LocalNeo4jError as error:
+        pytest.fail(f"No Neo4j for the tests: {error}\nOr set NEO4J_URI.", pytrace=False)
+    try:
+        yield Neo4jConnection(server.config.bolt_uri, "neo4j", server.password)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def neo4j(neo4j_server: Neo4jConnection) -> Neo4jConnection:
+    """The connection, once checked reachable and safe to wipe."""
+    auth = (neo4j_server.user, neo4j_server.password) if neo4j_server.password else None
+    try:
+        with GraphDatabase.driver(
+            neo4j_server.uri, auth=auth, notifications_min_severity="OFF"
+        ) as driver:
+            driver.verify_connectivity()
+            records, _, _ = driver.execute_query(
+                COUNT_DATA_AND_MARKERS, database_=neo4j_server.database
+            )
+            if records[0]["data"] and not records[0]["markers"]:
+                pytest.fail(
+                    f"{neo4j_server.uri} holds data the tests did not write; they wipe their "
+                    "database, so point NEO4J_URI at an empty one.",
+                    pytrace=False,
+                )
+            driver.execute_query(MARK, database_=neo4j_server.database)
+    except (ServiceUnavailable, Neo4jError) as error:
+        pytest.fail(f"Neo4j at {neo4j_server.uri} is not usable: {error}", pytrace=False)
+    return neo4j_server
+
+
+@pytest.fixture
+async def driver(neo4j: Neo4jConnection) -> AsyncIterator[AsyncDriver]:
+    async with create_driver(neo4j) as driver:
+        await wipe(driver, neo4j.database)
+        yield driver
+
+
+async def wipe(driver: AsyncDriver, database: str) -> None:
+    await driver.execute_query(WIPE, database_=database)
+
+
+@pytest.fixture
+def repository(driver: AsyncDriver, neo4j: Neo4jConnection) -> ContactRepository:
+    return ContactRepository(driver, neo4j.database)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return dataclasses.replace(Settings.from_environment(env_file=None), request_timeout=10.0)
+
+
+@pytest.fixture
+async def client(
+    driver: AsyncDriver, neo4j: Neo4jConnection, settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole ASGI app, lifespan included, over an in-process HTTP transport."""
+    async with (
+        LifespanManager(create_app(settings, neo4j)) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://service.test"
+        ) as client,
+    ):
+        yield client
