@@ -16,14 +16,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Only needed without NEO4J_URI; the jars go to the git-ignored .neo4j/ folder, once.
+# The local server fetches its jars on first start (into the git-ignored .neo4j/ folder, once)
+# whenever no NEO4J_URI is given; this target only does it ahead of time.
 neo4j-jars: $(STAMP)
-	@if [ -z "$$NEO4J_URI" ]; then $(PY) -m graphdb.local_server fetch; fi
+	$(PY) -m graphdb.local_server fetch
 
-run: $(STAMP) neo4j-jars
+run: $(STAMP)
 	$(PY) -m resolvers.serve
 
-test: $(STAMP) neo4j-jars lint typecheck
+test: $(STAMP) lint typecheck
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -38,15 +38,25 @@ async def read_contacts(driver: AsyncDriver, database: str) -> list[GraphContact
     records, _, _ = await driver.execute_query(READ_ALL_CONTACTS, database_=database)
     return [
         GraphContact(
-            r["id"], r["email"], r["phone"], r["precedence"], r["createdAt"],
-            tuple(r["links"]), tuple(r["emailNodes"]), tuple(r["phoneNodes"]),
-        )  # fmt: skip
+            id=r["id"],
+            email=r["email"],
+            phone=r["phone"],
+            precedence=r["precedence"],
+            created_at=r["createdAt"],
+            links=tuple(r["links"]),
+            email_nodes=tuple(r["emailNodes"]),
+            phone_nodes=tuple(r["phoneNodes"]),
+        )
         for r in records
     ]
 
 
 def _components(contacts: list[GraphContact]) -> list[set[int]]:
-    """Connected components of contacts through shared email and phone values (union-find)."""
+    """Connected components of the graph: shared emails and phones, and LINKED_TO (union-find).
+
+    LINKED_TO counts because a merge request is evidence too: "george + biff's phone" joins
+    two clusters without creating a contact when it brings nothing new (SPEC.md rule 4).
+    """
     parent = {c.id: c.id for c in contacts}
 
     def root(node: int) -> int:
@@ -62,6 +72,9 @@ def _components(contacts: list[GraphContact]) -> list[set[int]]:
                 continue
             holder = first_holder.setdefault((key[0], key[1]), contact.id)
             parent[root(contact.id)] = root(holder)
+        for linked in contact.links:
+            if linked in parent:
+                parent[root(contact.id)] = root(linked)
     groups: dict[int, set[int]] = defaultdict(set)
     for contact in contacts:
         groups[root(contact.id)].add(contact.id)
@@ -71,43 +84,46 @@ def _components(contacts: list[GraphContact]) -> list[set[int]]:
 def find_violations(contacts: list[GraphContact]) -> list[str]:
     by_id = {c.id: c for c in contacts}
     violations: list[str] = []
-    for c in contacts:
-        if [c.email] != list(c.email_nodes) and not (c.email is None and not c.email_nodes):
-            violations.append(f"contact {c.id}: email {c.email!r} but HAS_EMAIL {c.email_nodes}")
-        if [c.phone] != list(c.phone_nodes) and not (c.phone is None and not c.phone_nodes):
-            violations.append(f"contact {c.id}: phone {c.phone!r} but HAS_PHONE {c.phone_nodes}")
-        if c.precedence == "primary" and c.links:
-            violations.append(f"primary {c.id} links to {list(c.links)}")
-        if c.precedence == "secondary":
-            if len(c.links) != 1:
-                violations.append(f"secondary {c.id} has {len(c.links)} LINKED_TO, not 1")
-            elif (target := by_id.get(c.links[0])) is None or target.precedence != "primary":
-                violations.append(f"secondary {c.id} links to {c.links[0]}, which is no primary")
+    for contact in contacts:
+        violations.extend(_contact_violations(contact, by_id))
     seen_pairs: dict[tuple[str | None, str | None], int] = {}
     for c in contacts:
         if (twin := seen_pairs.setdefault((c.email, c.phone), c.id)) != c.id:
             violations.append(f"contacts {twin} and {c.id} duplicate ({c.email}, {c.phone})")
     for component in _components(contacts):
-        members = sorted(component)
-        primaries = [i for i in members if by_id[i].precedence == "primary"]
-        if len(primaries) != 1:
-            violations.append(f"cluster {members} has {len(primaries)} primaries")
-            continue
-        primary = by_id[primaries[0]]
-        oldest = min(members, key=lambda i: (by_id[i].created_at, i))
-        if oldest != primary.id:
-            violations.append(f"cluster {members}: primary {primary.id} is not the oldest ({oldest})")
-        linked_elsewhere = [
-            i for i in members if i != primary.id and by_id[i].links[:1] != (primary.id,)
-        ]
-        if linked_elsewhere:
-            violations.append(f"cluster {members}: {linked_elsewhere} not linked to {primary.id}")
-        outsiders = sorted(
-            c.id for c in contacts if c.links[:1] == (primary.id,) and c.id not in component
-        )
-        if outsiders:
-            violations.append(f"contacts {outsiders} link to {primary.id} but share nothing")
+        violations.extend(_cluster_violations(sorted(component), by_id))
     return violations
+
+
+def _contact_violations(c: GraphContact, by_id: dict[int, GraphContact]) -> list[str]:
+    found = []
+    if list(c.email_nodes) != ([] if c.email is None else [c.email]):
+        found.append(f"contact {c.id}: email {c.email!r} but HAS_EMAIL {list(c.email_nodes)}")
+    if list(c.phone_nodes) != ([] if c.phone is None else [c.phone]):
+        found.append(f"contact {c.id}: phone {c.phone!r} but HAS_PHONE {list(c.phone_nodes)}")
+    if c.precedence == "primary" and c.links:
+        found.append(f"primary {c.id} links to {list(c.links)}")
+    if c.precedence == "secondary":
+        if len(c.links) != 1:
+            found.append(f"secondary {c.id} has {len(c.links)} LINKED_TO, not 1")
+        elif (target := by_id.get(c.links[0])) is None or target.precedence != "primary":
+            found.append(f"secondary {c.id} links to {c.links[0]}, which is no primary")
+    return found
+
+
+def _cluster_violations(members: list[int], by_id: dict[int, GraphContact]) -> list[str]:
+    primaries = [i for i in members if by_id[i].precedence == "primary"]
+    if len(primaries) != 1:
+        return [f"cluster {members} has {len(primaries)} primaries"]
+    primary = primaries[0]
+    found = []
+    oldest = min(members, key=lambda i: (by_id[i].created_at, i))
+    if oldest != primary:
+        found.append(f"cluster {members}: primary {primary} is not the oldest ({oldest})")
+    astray = [i for i in members if i != primary and by_id[i].links[:1] != (primary,)]
+    if astray:
+        found.append(f"cluster {members}: {astray} not linked to {primary}")
+    return found
 
 
 async def check_graph(driver: AsyncDriver, database: str) -> list[str]:

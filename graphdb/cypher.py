@@ -20,14 +20,12 @@ CALL () {
   OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
   RETURN coalesce(linked, member) AS viaPhone
 }
-RETURN viaEmail {.id, .createdAt} AS viaEmail, viaPhone {.id, .createdAt} AS viaPhone
 """
 
 # MERGE on a uniqueness-constrained value serialises concurrent creators of the same value; the
 # SET/REMOVE pair write-locks an existing node until commit (Neo4j has no explicit lock clause).
 # Emails are locked before phones in every transaction, so identifier locks never form a cycle.
-LOCK_IDENTIFIERS_AND_FIND_PRIMARIES: LiteralString = (
-    """
+_LOCK_IDENTIFIERS: LiteralString = """
 CALL () {
   UNWIND [value IN [$email] WHERE value IS NOT NULL] AS value
   MERGE (email:Email {value: value})
@@ -43,26 +41,68 @@ CALL () {
   RETURN count(phone) AS lockedPhones
 }
 """
-    + _FIND_PRIMARIES
-)
 
-# Locks primaries in the order of $primaryIds (ascending ids), then reads the primaries again:
-# one may have been demoted by a merge that committed while this transaction waited.
-LOCK_PRIMARIES_AND_FIND_PRIMARIES: LiteralString = (
-    """
+# Locks the primaries just found, in ascending id order. The subquery aggregates, so every lock
+# is held before the primaries are read again below.
+_LOCK_FOUND_PRIMARIES: LiteralString = """
+CALL (viaEmail, viaPhone) {
+  UNWIND [found IN [viaEmail, viaPhone] WHERE found IS NOT NULL] AS primary
+  WITH DISTINCT primary
+  ORDER BY primary.id
+  SET primary._lock = true
+  REMOVE primary._lock
+  RETURN collect(primary.id) AS lockedPrimaryIds
+}
+WITH lockedPrimaryIds
+"""
+
+_LOCK_GIVEN_PRIMARIES: LiteralString = """
 CALL () {
   UNWIND $primaryIds AS primaryId
   MATCH (primary:Contact {id: primaryId})
   SET primary._lock = true
   REMOVE primary._lock
-  RETURN count(primary) AS lockedPrimaries
+  RETURN collect(primary.id) AS lockedPrimaryIds
 }
 """
-    + _FIND_PRIMARIES
+
+# A cluster is one hop from its primary: every secondary links straight to it.
+_CLUSTER_COLUMNS: LiteralString = """
+  primary {.*} AS primary,
+  COLLECT {
+    MATCH (secondary:Contact)-[:LINKED_TO]->(primary)
+    WHERE secondary.deletedAt IS NULL
+    RETURN secondary {.*} ORDER BY secondary.createdAt, secondary.id
+  } AS secondaries
+"""
+_READ_CLUSTER: LiteralString = "RETURN" + _CLUSTER_COLUMNS
+
+# The primaries as read after locking, and the cluster of one of them: when the request brings
+# nothing new and touches one cluster, that is the whole answer, in one round trip.
+_RETURN_FOUND_AND_CLUSTER: LiteralString = (
+    """
+WITH lockedPrimaryIds, viaEmail, viaPhone, coalesce(viaEmail, viaPhone) AS primary
+RETURN lockedPrimaryIds,
+       viaEmail {.id, .createdAt} AS viaEmail,
+       viaPhone {.id, .createdAt} AS viaPhone,"""
+    + _CLUSTER_COLUMNS
+)
+
+# Step one of identify: lock the request's identifiers, then the primaries of their clusters,
+# then read those primaries again, since a merge may have demoted one while we waited.
+LOCK_AND_READ: LiteralString = (
+    _LOCK_IDENTIFIERS + _FIND_PRIMARIES + _LOCK_FOUND_PRIMARIES + _FIND_PRIMARIES
+    + _RETURN_FOUND_AND_CLUSTER
+)  # fmt: skip
+
+# When that second read found a primary not locked yet: lock them all (ascending ids), read again.
+LOCK_PRIMARIES_AND_READ: LiteralString = (
+    _LOCK_GIVEN_PRIMARIES + _FIND_PRIMARIES + _RETURN_FOUND_AND_CLUSTER
 )
 
 # The losing primaries and all their secondaries link straight to the winner: no chains.
-MERGE_CLUSTERS: LiteralString = """
+MERGE_CLUSTERS_AND_READ: LiteralString = (
+    """
 MATCH (winner:Contact {id: $winnerId})
 UNWIND $loserIds AS loserId
 MATCH (loser:Contact {id: loserId})
@@ -75,11 +115,15 @@ CALL (winner, loser, now) {
 }
 CREATE (loser)-[:LINKED_TO]->(winner)
 SET loser.linkPrecedence = 'secondary', loser.updatedAt = now
+WITH DISTINCT winner AS primary
 """
+    + _READ_CLUSTER
+)
 
 # A secondary must never look older than its primary, even if the clock steps back: then it
 # takes the primary's time plus one microsecond.
-CREATE_CONTACT: LiteralString = """
+CREATE_CONTACT_AND_READ: LiteralString = (
+    """
 OPTIONAL MATCH (primary:Contact {id: $primaryId})
 WITH primary, datetime.truncate('microsecond', datetime.statement()) AS now
 WITH primary,
@@ -94,7 +138,7 @@ CREATE (contact:Contact {
 SET contact.email = $email, contact.phoneNumber = $phone
 FOREACH (linked IN CASE WHEN primary IS NULL THEN [] ELSE [primary] END |
   CREATE (contact)-[:LINKED_TO]->(linked))
-WITH contact
+WITH contact, primary
 CALL (contact) {
   MATCH (email:Email {value: $email})
   CREATE (contact)-[:HAS_EMAIL]->(email)
@@ -103,21 +147,7 @@ CALL (contact) {
   MATCH (phone:Phone {value: $phone})
   CREATE (contact)-[:HAS_PHONE]->(phone)
 }
-"""
-
-# A cluster is one hop from its primary: every secondary links straight to it.
-_READ_CLUSTER: LiteralString = """
-RETURN primary {.*} AS primary,
-  COLLECT {
-    MATCH (secondary:Contact)-[:LINKED_TO]->(primary)
-    WHERE secondary.deletedAt IS NULL
-    RETURN secondary {.*} ORDER BY secondary.createdAt, secondary.id
-  } AS secondaries
-"""
-
-READ_CLUSTER_OF_PRIMARY: LiteralString = (
-    """
-MATCH (primary:Contact {id: $primaryId})
+WITH coalesce(primary, contact) AS primary
 """
     + _READ_CLUSTER
 )

@@ -33,9 +33,14 @@ def create_driver(
         connection_timeout=connect_timeout,
         connection_acquisition_timeout=connect_timeout + 2.0,
         max_transaction_retry_time=retry_time,
+        # Deadlocks between merges touching the same clusters are expected now and then, and are
+        # resolved by retrying at once; the default first pause of a whole second is for outages.
+        initial_retry_delay=0.01,
         # Connections idle across a Neo4j restart are dead; check before reuse.
         liveness_check_timeout=30.0,
         notifications_min_severity="WARNING",
+        # deletedAt is a property no contact has until one is deleted; that is not a mistake.
+        notifications_disabled_classifications=["UNRECOGNIZED"],
     )
 
 

@@ -27,16 +27,6 @@ class _Primary:
         return (self.created_at, self.id)
 
 
-@dataclass(frozen=True)
-class _Found:
-    via_email: _Primary | None
-    via_phone: _Primary | None
-
-    @property
-    def primaries(self) -> dict[int, _Primary]:
-        return {p.id: p for p in (self.via_email, self.via_phone) if p is not None}
-
-
 class ContactRepository:
     def __init__(
         self, driver: AsyncDriver, database: str, id_block_size: int = 64, timeout: float = 10.0
@@ -95,67 +85,83 @@ async def _identify(
        cluster (a new secondary, a merge, a relink) is made holding its primary's lock, so once
        held the clusters are frozen. A primary can be demoted while we wait for its lock, so
        after locking we read the primaries again and lock any new one, until nothing changes.
-    Lock cycles the orders above cannot rule out (a relink touching a secondary) surface as
-    DeadlockDetected, which execute_write retries.
+    A transaction holding a primary that was demoted meanwhile can meet a merge that relinks it:
+    Neo4j detects that cycle (DeadlockDetected) and execute_write runs the function again.
     """
-    found = await _find(tx, cypher.LOCK_IDENTIFIERS_AND_FIND_PRIMARIES, email=email, phone=phone)
-    email_is_new = email is not None and found.via_email is None
-    phone_is_new = phone is not None and found.via_phone is None
-    locked: set[int] = set()
-    while not found.primaries.keys() <= locked:
-        primary_ids = sorted(found.primaries.keys() | locked)
-        found = await _find(
-            tx, cypher.LOCK_PRIMARIES_AND_FIND_PRIMARIES,
-            primaryIds=primary_ids, email=email, phone=phone,
-        )  # fmt: skip
-        locked.update(primary_ids)
+    seen = await _locked_read(tx, cypher.LOCK_AND_READ, email=email, phone=phone)
+    # The identifier locks are held from the first statement on, so this cannot change later.
+    email_is_new = email is not None and seen.via_email is None
+    phone_is_new = phone is not None and seen.via_phone is None
+    locked = set(seen.locked_ids)
+    while not seen.primaries.keys() <= locked:
+        primary_ids = sorted(seen.primaries.keys() | locked)
+        seen = await _locked_read(
+            tx, cypher.LOCK_PRIMARIES_AND_READ, primaryIds=primary_ids, email=email, phone=phone
+        )
+        locked.update(seen.locked_ids)
 
-    if not found.primaries:
-        await _create_contact(tx, candidate_id, email, phone, primary_id=None)
-        cluster = await _read_cluster_of(tx, candidate_id)
+    if not seen.primaries:
+        cluster = await _write_and_read(
+            tx, cypher.CREATE_CONTACT_AND_READ,
+            id=candidate_id, email=email, phone=phone, primaryId=None,
+        )  # fmt: skip
         return IdentifyRecord(cluster, IdentifyOutcome.CREATED_PRIMARY)
 
-    winner, *losers = sorted(found.primaries.values(), key=lambda primary: primary.seniority)
+    winner, *losers = sorted(seen.primaries.values(), key=lambda primary: primary.seniority)
     if losers:
-        outcome = IdentifyOutcome.MERGED
-        merged = await tx.run(
-            cypher.MERGE_CLUSTERS, winnerId=winner.id, loserIds=[loser.id for loser in losers]
-        )
-        await merged.consume()
-    elif email_is_new or phone_is_new:
-        outcome = IdentifyOutcome.ADDED_SECONDARY
-        await _create_contact(tx, candidate_id, email, phone, primary_id=winner.id)
-    else:
-        outcome = IdentifyOutcome.NOTHING_NEW
-    return IdentifyRecord(await _read_cluster_of(tx, winner.id), outcome)
+        cluster = await _write_and_read(
+            tx, cypher.MERGE_CLUSTERS_AND_READ,
+            winnerId=winner.id, loserIds=[loser.id for loser in losers],
+        )  # fmt: skip
+        return IdentifyRecord(cluster, IdentifyOutcome.MERGED)
+    if email_is_new or phone_is_new:
+        cluster = await _write_and_read(
+            tx, cypher.CREATE_CONTACT_AND_READ,
+            id=candidate_id, email=email, phone=phone, primaryId=winner.id,
+        )  # fmt: skip
+        return IdentifyRecord(cluster, IdentifyOutcome.ADDED_SECONDARY)
+    if seen.cluster is None or seen.cluster.primary.id != winner.id:
+        raise LookupError(f"cluster of locked primary {winner.id} was not read")
+    return IdentifyRecord(seen.cluster, IdentifyOutcome.NOTHING_NEW)
 
 
-async def _find(tx: AsyncManagedTransaction, statement: LiteralString, **params: Any) -> _Found:
+@dataclass(frozen=True)
+class _Seen:
+    """What one locking read saw: the primaries via email and phone, and one cluster."""
+
+    locked_ids: tuple[int, ...]
+    via_email: _Primary | None
+    via_phone: _Primary | None
+    cluster: ClusterRecord | None
+
+    @property
+    def primaries(self) -> dict[int, _Primary]:
+        return {p.id: p for p in (self.via_email, self.via_phone) if p is not None}
+
+
+async def _locked_read(
+    tx: AsyncManagedTransaction, statement: LiteralString, **params: Any
+) -> _Seen:
     record = await (await tx.run(statement, **params)).single(strict=True)
-    return _Found(_primary(record["viaEmail"]), _primary(record["viaPhone"]))
+    return _Seen(
+        tuple(record["lockedPrimaryIds"]),
+        _primary(record["viaEmail"]),
+        _primary(record["viaPhone"]),
+        _cluster(record),
+    )
 
 
 def _primary(value: dict[str, Any] | None) -> _Primary | None:
     return None if value is None else _Primary(value["id"], value["createdAt"])
 
 
-async def _create_contact(
-    tx: AsyncManagedTransaction,
-    contact_id: int,
-    email: str | None,
-    phone: str | None,
-    primary_id: int | None,
-) -> None:
-    result = await tx.run(
-        cypher.CREATE_CONTACT, id=contact_id, email=email, phone=phone, primaryId=primary_id
-    )
-    await result.consume()
-
-
-async def _read_cluster_of(tx: AsyncManagedTransaction, primary_id: int) -> ClusterRecord:
-    cluster = await _read_cluster(tx, cypher.READ_CLUSTER_OF_PRIMARY, {"primaryId": primary_id})
+async def _write_and_read(
+    tx: AsyncManagedTransaction, statement: LiteralString, **params: Any
+) -> ClusterRecord:
+    record = await (await tx.run(statement, **params)).single(strict=True)
+    cluster = _cluster(record)
     if cluster is None:
-        raise LookupError(f"primary {primary_id} vanished inside its own transaction")
+        raise LookupError("a write returned no cluster")
     return cluster
 
 
@@ -163,7 +169,11 @@ async def _read_cluster(
     tx: AsyncManagedTransaction, statement: LiteralString, params: dict[str, Any]
 ) -> ClusterRecord | None:
     record: Record | None = await (await tx.run(statement, params)).single(strict=False)
-    if record is None:
+    return None if record is None else _cluster(record)
+
+
+def _cluster(record: Record) -> ClusterRecord | None:
+    if record["primary"] is None:
         return None
     primary = ContactRecord.from_node(record["primary"], linked_id=None)
     secondaries = tuple(

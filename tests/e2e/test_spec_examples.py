@@ -92,7 +92,9 @@ async def test_rest_accepts_the_phone_as_a_json_integer(client: httpx.AsyncClien
 
 
 async def test_answers_show_canonical_values(client: httpx.AsyncClient) -> None:
-    answer = await _rest(client, {"email": "  Lorraine@HillValley.EDU ", "phoneNumber": "(12) 34-56"})
+    answer = await _rest(
+        client, {"email": "  Lorraine@HillValley.EDU ", "phoneNumber": "(12) 34-56"}
+    )
     assert answer == {"contact": LORRAINE}
     again = await _rest(client, {"email": "lorraine@hillvalley.edu", "phoneNumber": "12.34.56"})
     assert again == {"contact": LORRAINE}

@@ -1,0 +1,126 @@
+"""Real concurrent requests: the invariants of SPEC.md hold on the graph read back from Neo4j."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import httpx
+from neo4j import AsyncDriver
+
+from graphdb.consistency import check_graph
+from graphdb.ids import ContactIdAllocator
+from graphdb.repository import ContactRepository
+
+CLIENTS = 48
+REQUESTS_PER_CLIENT = 12
+EMAILS = [f"user{n}@example.com" for n in range(8)]
+PHONES = [f"55500{n}" for n in range(8)]
+
+
+def _random_body(rng: random.Random) -> dict[str, Any]:
+    shape = rng.random()
+    if shape < 0.6:
+        return {"email": rng.choice(EMAILS), "phoneNumber": rng.choice(PHONES)}
+    if shape < 0.8:
+        return {"email": rng.choice(EMAILS)}
+    return {"phoneNumber": rng.choice(PHONES)}
+
+
+async def _client_session(
+    client: httpx.AsyncClient, seed: int
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    rng = random.Random(seed)
+    acknowledged = []
+    for _ in range(REQUESTS_PER_CLIENT):
+        body = _random_body(rng)
+        response = await client.post("/identify", json=body)
+        assert response.status_code == 200, response.text
+        acknowledged.append((body, response.json()["contact"]))
+    return acknowledged
+
+
+async def _cluster_values(driver: AsyncDriver, contact_id: int) -> tuple[set[str], set[str]]:
+    records, _, _ = await driver.execute_query(
+        """
+        MATCH (member:Contact {id: $id})
+        OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
+        WITH coalesce(linked, member) AS primary
+        MATCH (c:Contact) WHERE c = primary OR (c)-[:LINKED_TO]->(primary)
+        RETURN collect(c.email) AS emails, collect(c.phoneNumber) AS phones
+        """,
+        id=contact_id,
+        database_="neo4j",
+    )
+    return set(records[0]["emails"]), set(records[0]["phones"])
+
+
+async def test_overlapping_concurrent_requests_keep_every_invariant(
+    client: httpx.AsyncClient, driver: AsyncDriver
+) -> None:
+    sessions = await asyncio.gather(*(_client_session(client, seed) for seed in range(CLIENTS)))
+    acknowledged = [pair for session in sessions for pair in session]
+    assert len(acknowledged) == CLIENTS * REQUESTS_PER_CLIENT
+
+    assert await check_graph(driver, "neo4j") == []
+    for body, answer in acknowledged:
+        # Each answer was a whole cluster holding what the request brought...
+        if body.get("email"):
+            assert body["email"] in answer["emails"]
+        if body.get("phoneNumber"):
+            assert body["phoneNumber"] in answer["phoneNumbers"]
+        # ...and it still is: the primary it was told is in a cluster holding both.
+        emails, phones = await _cluster_values(driver, answer["primaryContatctId"])
+        assert body.get("email") is None or body["email"] in emails
+        assert body.get("phoneNumber") is None or body["phoneNumber"] in phones
+
+
+async def test_identical_concurrent_requests_create_one_contact(
+    client: httpx.AsyncClient, driver: AsyncDriver
+) -> None:
+    body = {"email": "twin@example.com", "phoneNumber": "5551234"}
+    responses = await asyncio.gather(*(client.post("/identify", json=body) for _ in range(32)))
+
+    answers = {str(response.json()) for response in responses}
+    assert [r.status_code for r in responses] == [200] * 32
+    assert len(answers) == 1
+    records, _, _ = await driver.execute_query("MATCH (c:Contact) RETURN count(c) AS n")
+    assert records[0]["n"] == 1
+
+
+async def test_identical_concurrent_new_information_adds_one_secondary(
+    client: httpx.AsyncClient, driver: AsyncDriver
+) -> None:
+    await client.post("/identify", json={"email": "known@example.com", "phoneNumber": "5550000"})
+    body = {"email": "known@example.com", "phoneNumber": "5559999"}
+    responses = await asyncio.gather(*(client.post("/identify", json=body) for _ in range(32)))
+
+    assert {r.json()["contact"]["secondaryContactIds"].__len__() for r in responses} == {1}
+    records, _, _ = await driver.execute_query("MATCH (c:Contact) RETURN count(c) AS n")
+    assert records[0]["n"] == 2
+    assert await check_graph(driver, "neo4j") == []
+
+
+async def test_concurrent_merges_of_a_chain_of_clusters_leave_one_primary(
+    repository: ContactRepository, driver: AsyncDriver
+) -> None:
+    # Ten separate customers, then every neighbouring pair is joined at the same moment.
+    for n in range(10):
+        await repository.identify(f"c{n}@example.com", f"77700{n}")
+    await asyncio.gather(
+        *(repository.identify(f"c{n}@example.com", f"77700{n + 1}") for n in range(9))
+    )
+
+    records, _, _ = await driver.execute_query(
+        "MATCH (c:Contact {linkPrecedence: 'primary'}) RETURN collect(c.id) AS ids"
+    )
+    assert records[0]["ids"] == [1]
+    assert await check_graph(driver, "neo4j") == []
+
+
+async def test_concurrent_id_reservations_never_overlap(driver: AsyncDriver) -> None:
+    allocators = [ContactIdAllocator(driver, "neo4j", block_size=5) for _ in range(8)]
+    taken = await asyncio.gather(*(a.take() for a in allocators for _ in range(12)))
+
+    assert len(set(taken)) == len(taken)

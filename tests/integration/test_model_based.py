@@ -1,0 +1,104 @@
+"""Random request sequences against the service and the reference model: answers must agree."""
+
+from __future__ import annotations
+
+import hypothesis.strategies as st
+from hypothesis import HealthCheck, given, settings
+from neo4j import AsyncDriver
+
+from graphdb.consistency import check_graph
+from graphdb.repository import ContactRepository
+from resolvers.identify import identify
+from schema.types import Identity
+from tests.conftest import wipe
+from tests.model import Answer, ReferenceModel
+
+# A deliberately small pool, so that requests collide, add secondaries and merge clusters.
+EMAILS = ["doc@hillvalley.edu", "marty@hillvalley.edu", "jen@hillvalley.edu", "biff@hillvalley.edu"]
+PHONES = ["5550101", "5550102", "5550103", "+15550104"]
+
+
+@st.composite
+def presented_email(draw: st.DrawFn) -> tuple[str, str]:
+    """(as sent, canonical): the same email with other case and surrounding spaces."""
+    email = draw(st.sampled_from(EMAILS))
+    shown = draw(st.sampled_from([email, email.upper(), f"  {email}\t", email.title()]))
+    return shown, email
+
+
+@st.composite
+def presented_phone(draw: st.DrawFn) -> tuple[str, str]:
+    phone = draw(st.sampled_from(PHONES))
+    digits = phone.lstrip("+")
+    sign = phone[: len(phone) - len(digits)]
+    shown = draw(
+        st.sampled_from(
+            [phone, f"{sign}{digits[:3]}-{digits[3:]}", f" {sign}({digits[:3]}) {digits[3:]} "]
+        )
+    )
+    return shown, phone
+
+
+requests = st.lists(
+    st.one_of(
+        st.tuples(presented_email(), presented_phone()),
+        st.tuples(presented_email(), st.none()),
+        st.tuples(st.none(), presented_phone()),
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+class IdRenaming:
+    """Ids compared up to renaming: a consistent one-to-one map from service ids to model ids."""
+
+    def __init__(self) -> None:
+        self.to_model: dict[int, int] = {}
+        self.to_service: dict[int, int] = {}
+
+    def same(self, service_id: int, model_id: int) -> bool:
+        known_model = self.to_model.setdefault(service_id, model_id)
+        known_service = self.to_service.setdefault(model_id, service_id)
+        return known_model == model_id and known_service == service_id
+
+
+def _as_answer(identity: Identity, renaming: IdRenaming, expected: Answer) -> Answer:
+    ids = [identity.primary_contact_id, *identity.secondary_contact_ids]
+    model_ids = [expected.primary_id, *expected.secondary_ids]
+    assert len(ids) == len(model_ids), (identity, expected)
+    assert all(renaming.same(s, m) for s, m in zip(ids, model_ids, strict=True)), (
+        identity,
+        expected,
+    )
+    return Answer(
+        expected.primary_id,
+        tuple(identity.emails),
+        tuple(identity.phone_numbers),
+        expected.secondary_ids,
+    )
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(sequence=requests)
+async def test_service_answers_like_the_reference_model(
+    driver: AsyncDriver, sequence: list[tuple[tuple[str, str] | None, tuple[str, str] | None]]
+) -> None:
+    await wipe(driver, "neo4j")
+    repository = ContactRepository(driver, "neo4j")  # fresh id blocks for a fresh graph
+    model = ReferenceModel()
+    renaming = IdRenaming()
+    for email, phone in sequence:
+        result = await identify(
+            repository, None if email is None else email[0], None if phone is None else phone[0]
+        )
+        assert isinstance(result, Identity), result
+        expected = model.identify(
+            None if email is None else email[1], None if phone is None else phone[1]
+        )
+        assert _as_answer(result, renaming, expected) == expected
+    assert await check_graph(driver, "neo4j") == []
