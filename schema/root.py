@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
 
 from resolvers.graphql_fields import resolve_contact, resolve_identify
 from schema.types import Identity
@@ -32,7 +33,16 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
-schema = strawberry.Schema(
+class IdentitySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log unexpected errors with their trace; errors raised on purpose are answers."""
+        unexpected = [error for error in errors if _is_unexpected(error)]
+        super().process_errors(unexpected, execution_context)
+
+
+schema = IdentitySchema(
     query=Query,
     mutation=Mutation,
     extensions=[

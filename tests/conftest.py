@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -126,15 +127,23 @@ def settings() -> Settings:
     return dataclasses.replace(Settings.from_environment(env_file=None), request_timeout=30.0)
 
 
-@pytest.fixture
-async def client(
-    driver: AsyncDriver, neo4j: Neo4jConnection, settings: Settings
+@asynccontextmanager
+async def app_client(
+    settings: Settings, connection: Neo4jConnection
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The whole ASGI app, lifespan included, over an in-process HTTP transport."""
     async with (
-        LifespanManager(create_app(settings, neo4j)) as manager,
+        LifespanManager(create_app(settings, connection)) as manager,
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=manager.app), base_url="http://service.test"
         ) as client,
     ):
+        yield client
+
+
+@pytest.fixture
+async def client(
+    driver: AsyncDriver, neo4j: Neo4jConnection, settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(settings, neo4j) as client:
         yield client
