@@ -52,7 +52,24 @@ def _docker_answers() -> bool:
 
 
 @pytest.fixture(scope="session")
-def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jConnection]:
+def local_neo4j(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
+    """The project's own server from Maven Central jars, in a throwaway home on free ports."""
+    home: Path = tmp_path_factory.mktemp("neo4j-home")
+    server = LocalNeo4j(
+        LocalNeo4jConfig(home, free_port(), free_port(), heap="1g", page_cache="256m")
+    )
+    try:
+        server.start()
+    except LocalNeo4jError as error:
+        pytest.fail(f"No Neo4j for the tests: {error}\nOr set NEO4J_URI.", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(request: pytest.FixtureRequest) -> Iterator[Neo4jConnection]:
     """NEO4J_URI if set; else testcontainers when Docker answers; else the project's own server."""
     if uri := os.environ.get("NEO4J_URI"):
         yield Neo4jConnection(
@@ -68,18 +85,8 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jConn
         with Neo4jContainer("neo4j:5.26-community", password="test-password") as container:
             yield Neo4jConnection(container.get_connection_url(), "neo4j", "test-password")
         return
-    home: Path = tmp_path_factory.mktemp("neo4j-home")
-    server = LocalNeo4j(
-        LocalNeo4jConfig(home, free_port(), free_port(), heap="1g", page_cache="256m")
-    )
-    try:
-        server.start()
-    except LocalNeo4jError as error:
-        pytest.fail(f"No Neo4j for the tests: {error}\nOr set NEO4J_URI.", pytrace=False)
-    try:
-        yield Neo4jConnection(server.config.bolt_uri, "neo4j", server.password)
-    finally:
-        server.stop()
+    server: LocalNeo4j = request.getfixturevalue("local_neo4j")
+    yield Neo4jConnection(server.config.bolt_uri, "neo4j", server.password)
 
 
 @pytest.fixture(scope="session")
