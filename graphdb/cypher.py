@@ -152,11 +152,17 @@ WITH coalesce(primary, contact) AS primary
     + _READ_CLUSTER
 )
 
-_PRIMARY_OF_MEMBER: LiteralString = """
+# Reads take no locks, so a merge committing meanwhile could tear one: `settled` and `memberId`
+# let the caller see that and read again.
+_PRIMARY_OF_MEMBER: LiteralString = (
+    """
 WITH member LIMIT 1
 OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
-WITH coalesce(linked, member) AS primary
-"""
+WITH member, coalesce(linked, member) AS primary
+RETURN member.id AS memberId,
+       NOT EXISTS { (primary)-[:LINKED_TO]->(:Contact) } AS settled,"""
+    + _CLUSTER_COLUMNS
+)
 
 READ_CLUSTER_BY_ID: LiteralString = (
     """
@@ -164,7 +170,6 @@ MATCH (member:Contact {id: $id})
 WHERE member.deletedAt IS NULL
 """
     + _PRIMARY_OF_MEMBER
-    + _READ_CLUSTER
 )
 
 READ_CLUSTER_BY_EMAIL: LiteralString = (
@@ -173,7 +178,6 @@ MATCH (:Email {value: $email})<-[:HAS_EMAIL]-(member:Contact)
 WHERE member.deletedAt IS NULL
 """
     + _PRIMARY_OF_MEMBER
-    + _READ_CLUSTER
 )
 
 READ_CLUSTER_BY_PHONE: LiteralString = (
@@ -182,7 +186,6 @@ MATCH (:Phone {value: $phone})<-[:HAS_PHONE]-(member:Contact)
 WHERE member.deletedAt IS NULL
 """
     + _PRIMARY_OF_MEMBER
-    + _READ_CLUSTER
 )
 
 # Reserves a block of ids in one short transaction of its own. `SET n.x = n.x + k` takes the

@@ -11,26 +11,34 @@ from graphdb.cypher import RESERVE_CONTACT_IDS
 
 
 class ContactIdAllocator:
-    """Keeps the free ids of a reserved block; a request takes one before its transaction.
+    """Free ids of reserved blocks, lent to transactions at the moment they create a contact.
 
     A counter read inside identify would be one lock that every creating transaction waits on.
-    Instead a short transaction of its own reserves a block, and ids live here until used. An id
-    is given back only when its transaction committed without using it, so ids of sequential
-    requests stay dense; one whose commit failed or is unknown is dropped, never reused.
+    Instead a short transaction of its own reserves a block, and ids wait here until used. The
+    smallest free id is lent when a transaction decides to create (after its locks), so ids follow
+    creation order within a process and sequential requests get dense ids. An id whose commit
+    failed or is unknown is dropped, never reused.
     """
 
     def __init__(self, driver: AsyncDriver, database: str, block_size: int = 64) -> None:
+        if block_size < 1:
+            raise ValueError("the id block size must be at least 1")
         self._driver = driver
         self._database = database
         self._block_size = block_size
         self._free: list[int] = []
         self._refill = asyncio.Lock()
 
-    async def take(self) -> int:
+    async def keep_at_least(self, count: int) -> None:
+        """Before a transaction: enough free ids that each one in flight can borrow one."""
         async with self._refill:
-            if not self._free:
+            while len(self._free) < count:
                 await self._reserve_block()
-        # No await between the check above and this pop: no other task can empty the heap here.
+
+    def lender(self) -> IdLender:
+        return IdLender(self)
+
+    def pop_smallest(self) -> int:
         return heapq.heappop(self._free)
 
     def give_back(self, contact_id: int) -> None:
@@ -41,6 +49,25 @@ class ContactIdAllocator:
             first = await session.execute_write(_reserve, self._block_size)
         for contact_id in range(first, first + self._block_size):
             heapq.heappush(self._free, contact_id)
+
+
+class IdLender:
+    """One request's id: lent synchronously inside the transaction, the same one on a retry."""
+
+    def __init__(self, allocator: ContactIdAllocator) -> None:
+        self._allocator = allocator
+        self._lent: int | None = None
+
+    def lend(self) -> int:
+        if self._lent is None:
+            self._lent = self._allocator.pop_smallest()
+        return self._lent
+
+    def settle(self, *, used: bool) -> None:
+        """After a commit: an id lent but not used in the committed attempt goes back."""
+        if self._lent is not None and not used:
+            self._allocator.give_back(self._lent)
+        self._lent = None
 
 
 async def _reserve(tx: AsyncManagedTransaction, size: int) -> int:

@@ -140,10 +140,10 @@ def prepare_home(config: LocalNeo4jConfig, lib_dir: Path = LIB_DIR) -> str:
         raise LocalNeo4jError(
             f"{config.home} holds a database but no password file; remove the folder to start anew."
         )
-    password = config.password or secrets.token_urlsafe(18)
+    password = config.password or secrets.token_hex(16)
     command = [
         "java", "-cp", f"{lib_dir}/*", "org.neo4j.cli.AdminTool",
-        "dbms", "set-initial-password", password,
+        "dbms", "set-initial-password", "--", password,
     ]  # fmt: skip
     completed = subprocess.run(  # noqa: S603
         command, env=_admin_env(config.home), capture_output=True, text=True, check=False

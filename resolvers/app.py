@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from graphdb.driver import Neo4jConnection, create_driver
 from graphdb.errors import DatabaseUnavailable
-from graphdb.repository import ContactRepository
+from graphdb.repository import ContactRepository, RepositoryLimits
 from resolvers.body_limit import BodySizeLimit
 from resolvers.context import GraphQLApp
 from resolvers.errors import ApiError, handle_error
@@ -38,14 +38,14 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
             retry_time=settings.neo4j_retry_time,
         )
         try:
-            repository = ContactRepository(
-                driver,
-                connection.database,
-                id_block_size=settings.id_block_size,
+            limits = RepositoryLimits(
                 timeout=settings.request_timeout,
+                max_in_flight=settings.neo4j_max_in_flight,
+                id_block_size=settings.id_block_size,
             )
+            repository = ContactRepository(driver, connection.database, limits)
             try:
-                await repository.ensure_schema()
+                await repository.prepare()
             except DatabaseUnavailable as error:
                 # Serve anyway: requests answer 503 until Neo4j is back, then the schema is made.
                 log.warning("Neo4j not reachable at start-up (%s); will retry per request", error)

@@ -8,8 +8,9 @@ import sys
 import uvicorn
 
 from graphdb.driver import Neo4jConnection
-from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, LocalNeo4jError
+from graphdb.local_server import LocalNeo4j, LocalNeo4jError
 from resolvers.app import create_app
+from resolvers.connection import configured_connection, local_config
 from resolvers.settings import Settings
 
 
@@ -20,27 +21,9 @@ def main() -> int:
     )
     local: LocalNeo4j | None = None
     try:
-        if settings.neo4j_uri is not None:
-            password = settings.neo4j_password
-            connection = Neo4jConnection(
-                settings.neo4j_uri,
-                settings.neo4j_user,
-                None if password is None else str(password),
-                settings.neo4j_database,
-            )
-        else:
-            local = LocalNeo4j(
-                LocalNeo4jConfig(
-                    home=settings.neo4j_home,
-                    bolt_port=settings.neo4j_bolt_port,
-                    http_port=settings.neo4j_http_port,
-                    heap=settings.neo4j_heap,
-                    page_cache=settings.neo4j_page_cache,
-                    password=None
-                    if settings.neo4j_password is None
-                    else str(settings.neo4j_password),
-                )
-            )
+        connection = configured_connection(settings)
+        if connection is None:
+            local = LocalNeo4j(local_config(settings))
             print(f"Starting Neo4j in {settings.neo4j_home} ...", flush=True)
             local.start()
             connection = Neo4jConnection(local.config.bolt_uri, "neo4j", local.password)

@@ -26,6 +26,7 @@ class Settings:
     neo4j_heap: str
     neo4j_page_cache: str
     neo4j_pool_size: int
+    neo4j_max_in_flight: int
     neo4j_connect_timeout: float
     neo4j_retry_time: float
     request_timeout: float
@@ -50,10 +51,18 @@ class Settings:
             neo4j_heap=config("NEO4J_HEAP", default="1g"),
             neo4j_page_cache=config("NEO4J_PAGE_CACHE", default="512m"),
             neo4j_pool_size=config("NEO4J_POOL_SIZE", cast=int, default=64),
+            neo4j_max_in_flight=config("NEO4J_MAX_IN_FLIGHT", cast=_positive, default=16),
             neo4j_connect_timeout=config("NEO4J_CONNECT_TIMEOUT", cast=float, default=3.0),
             neo4j_retry_time=config("NEO4J_RETRY_TIME", cast=float, default=5.0),
             request_timeout=config("REQUEST_TIMEOUT", cast=float, default=10.0),
             max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=64 * 1024),
-            id_block_size=config("ID_BLOCK_SIZE", cast=int, default=64),
+            id_block_size=config("ID_BLOCK_SIZE", cast=_positive, default=64),
             log_level=config("LOG_LEVEL", default="info"),
         )
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"must be a positive whole number, not {value}")
+    return number

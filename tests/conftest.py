@@ -140,7 +140,7 @@ async def app_client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The whole ASGI app, lifespan included, over an in-process HTTP transport."""
     async with (
-        LifespanManager(create_app(settings, connection)) as manager,
+        LifespanManager(create_app(settings, connection), startup_timeout=60) as manager,
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=manager.app), base_url="http://service.test"
         ) as client,

@@ -1,0 +1,247 @@
+"""`make soak`: many HTTP clients against a real service and Neo4j, with optional crashes; then
+every acknowledged request is checked against the graph, and the graph against the invariants."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, LiteralString
+
+import httpx
+
+from graphdb.consistency import check_graph
+from graphdb.driver import Neo4jConnection, create_driver
+from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
+
+# Acknowledged (email, phone) pairs, each with the primary it was told, checked in one statement.
+UNREFLECTED: LiteralString = """
+UNWIND $acks AS ack
+MATCH (member:Contact {id: ack.primary})
+OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
+WITH ack, coalesce(linked, member) AS primary
+WITH ack, primary,
+     [primary] + COLLECT { MATCH (s:Contact)-[:LINKED_TO]->(primary) RETURN s } AS cluster
+WHERE (ack.email IS NOT NULL AND NOT ack.email IN [c IN cluster | c.email])
+   OR (ack.phone IS NOT NULL AND NOT ack.phone IN [c IN cluster | c.phoneNumber])
+RETURN count(ack) AS unreflected
+"""
+
+
+@dataclass
+class Tally:
+    requests: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    primaries_seen: set[int] = field(default_factory=set)
+    merges_seen: int = 0
+
+    def record(self, body: dict[str, Any], answer: dict[str, Any]) -> None:
+        self.acks.append(
+            {"email": body.get("email"), "phone": body.get("phoneNumber"),
+             "primary": answer["primaryContatctId"]}
+        )  # fmt: skip
+        self.primaries_seen.add(answer["primaryContatctId"])
+        # A contact once seen as a primary and now a secondary was merged into another cluster.
+        demoted = self.primaries_seen.intersection(answer["secondaryContactIds"])
+        self.merges_seen += len(demoted)
+        self.primaries_seen -= demoted
+
+
+class Service:
+    """The service as a real process (uvicorn), so it can be killed like one."""
+
+    def __init__(self, connection: Neo4jConnection, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.env = {
+            **os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "LOG_LEVEL": "warning",
+            "NEO4J_URI": connection.uri, "NEO4J_USER": connection.user,
+            "NEO4J_PASSWORD": connection.password or "",
+        }  # fmt: skip
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "resolvers.serve"], env=self.env, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/graphql", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError(f"the service did not start; see {self.log}")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+
+def _body(rng: random.Random, generation: int, pool: int) -> dict[str, Any]:
+    # A new generation of identifiers every few seconds: fresh customers keep appearing, and
+    # with only `pool` values per kind their clusters keep merging.
+    email = f"g{generation}.u{rng.randrange(pool)}@soak.example"
+    phone = f"{generation:04d}{rng.randrange(pool):04d}"
+    shape = rng.random()
+    if shape < 0.5:
+        return {"email": email, "phoneNumber": phone}
+    return {"email": email} if shape < 0.75 else {"phoneNumber": phone}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    url: str
+    started: float
+    until: float
+    pool: int
+
+
+async def _client(plan: _Plan, seed: int, tally: Tally) -> None:
+    rng = random.Random(seed)  # noqa: S311 - load shapes, not secrets
+    async with httpx.AsyncClient(base_url=plan.url, timeout=30) as client:
+        while time.monotonic() < plan.until:
+            body = _body(rng, int((time.monotonic() - plan.started) / 5), plan.pool)
+            tally.requests += 1
+            try:
+                response = await client.post("/identify", json=body)
+            except httpx.TransportError as error:
+                tally.statuses[type(error).__name__] += 1
+                await asyncio.sleep(0.05)  # the service is down: do not spin
+                continue
+            tally.statuses[str(response.status_code)] += 1
+            if response.status_code == 200:
+                tally.record(body, response.json()["contact"])
+            elif response.status_code == 503:
+                await asyncio.sleep(0.05)
+
+
+async def _faults(
+    neo4j: LocalNeo4j | None, service: Service, args: argparse.Namespace, started: float
+) -> list[str]:
+    events: list[str] = []
+    kills = [("neo4j", k) for k in range(args.kill_neo4j)] + [
+        ("service", k) for k in range(args.kill_service)
+    ]
+    for index, (target, _) in enumerate(kills):
+        # Evenly spread over the first 80% of the run, so the last stretch runs healthy.
+        moment = started + args.seconds * 0.8 * (index + 1) / (len(kills) + 1)
+        await asyncio.sleep(max(0.0, moment - time.monotonic()))
+        if target == "neo4j" and neo4j is not None:
+            neo4j.kill()
+            events.append(f"{time.monotonic() - started:6.1f}s SIGKILL Neo4j")
+            await asyncio.sleep(2)
+            await asyncio.to_thread(neo4j.start)
+            events.append(f"{time.monotonic() - started:6.1f}s Neo4j back")
+        elif target == "service":
+            service.kill()
+            events.append(f"{time.monotonic() - started:6.1f}s SIGKILL service")
+            await asyncio.to_thread(service.start)
+            events.append(f"{time.monotonic() - started:6.1f}s service back")
+    return events
+
+
+@dataclass
+class SoakResult:
+    tally: Tally
+    events: list[str]
+    violations: list[str]
+    unreflected: int
+
+    @property
+    def passed(self) -> bool:
+        server_errors = [s for s in self.tally.statuses if s.startswith("5") and s != "503"]
+        return not self.violations and not self.unreflected and not server_errors
+
+
+async def soak(
+    args: argparse.Namespace, connection: Neo4jConnection, neo4j: LocalNeo4j | None, log: Path
+) -> SoakResult:
+    service = Service(connection, log)
+    service.start()
+    tally = Tally()
+    started = time.monotonic()
+    plan = _Plan(service.url, started, started + args.seconds, args.pool)
+    try:
+        faults = asyncio.create_task(_faults(neo4j, service, args, started))
+        await asyncio.gather(*(_client(plan, seed, tally) for seed in range(args.clients)))
+        events = await faults
+    finally:
+        service.stop()
+    async with create_driver(connection, retry_time=30) as driver:
+        violations = await check_graph(driver, connection.database)
+        records, _, _ = await driver.execute_query(
+            UNREFLECTED, acks=tally.acks, database_=connection.database
+        )
+    return SoakResult(tally, events, violations, records[0]["unreflected"])
+
+
+def report(result: SoakResult, seconds: float) -> str:
+    tally = result.tally
+    statuses = ", ".join(f"{status}: {n}" for status, n in sorted(tally.statuses.items()))
+    return "\n".join(
+        [
+            *result.events,
+            f"requests      {tally.requests} in {seconds:.0f}s",
+            f"acknowledged  {len(tally.acks)}",
+            f"by status     {statuses}",
+            f"merges seen   {tally.merges_seen}",
+            f"unreflected   {result.unreflected}",
+            f"violations    {len(result.violations)}",
+            *result.violations[:20],
+            "PASS" if result.passed else "FAIL",
+        ]
+    )
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--seconds", type=float, default=float(os.environ.get("SOAK_SECONDS", "120"))
+    )
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--pool", type=int, default=12, help="emails and phones per generation")
+    parser.add_argument("--kill-neo4j", type=int, default=0, help="SIGKILL Neo4j this many times")
+    parser.add_argument(
+        "--kill-service", type=int, default=0, help="SIGKILL the service this often"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    with tempfile.TemporaryDirectory(prefix="soak-") as scratch:
+        home = Path(scratch)
+        neo4j = LocalNeo4j(LocalNeo4jConfig(home / "neo4j", free_port(), free_port()))
+        neo4j.start()
+        try:
+            connection = Neo4jConnection(neo4j.config.bolt_uri, "neo4j", neo4j.password)
+            result = asyncio.run(soak(args, connection, neo4j, home / "service.log"))
+        finally:
+            neo4j.stop()
+        print(report(result, args.seconds))
+        if not result.passed or os.environ.get("SOAK_SHOW_LOG"):
+            print((home / "service.log").read_text()[-5000:])
+    return 0 if result.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Plans every identify and read statement once, in a transaction that is rolled back.
+
+A statement's first run plans it, which for the identify statements costs far more than running
+them. Without this, the first burst of traffic after a start has every transaction planning the
+same statements at once (plans are cached by statement text and parameter types).
+"""
+
+from __future__ import annotations
+
+from typing import Any, LiteralString
+
+from neo4j import AsyncDriver
+
+from graphdb import cypher
+
+_EMAIL = "warm-up@identity.invalid"
+_PHONE = "000"
+_MISSING_ID = -1
+
+_STATEMENTS: list[tuple[LiteralString, dict[str, Any]]] = [
+    *[
+        (cypher.LOCK_AND_READ, {"email": email, "phone": phone})
+        for email, phone in ((_EMAIL, _PHONE), (_EMAIL, None), (None, _PHONE))
+    ],
+    *[
+        (cypher.LOCK_PRIMARIES_AND_READ, {"primaryIds": [_MISSING_ID], "email": e, "phone": p})
+        for e, p in ((_EMAIL, _PHONE), (_EMAIL, None), (None, _PHONE))
+    ],
+    *[
+        # Each creates a contact, rolled back at the end; ids below zero are never handed out.
+        (
+            cypher.CREATE_CONTACT_AND_READ,
+            {"id": -1 - n, "email": email, "phone": phone, "primaryId": primary},
+        )
+        for n, (email, phone, primary) in enumerate(
+            (email, phone, primary)
+            for email, phone in ((_EMAIL, _PHONE), (_EMAIL, None), (None, _PHONE))
+            for primary in (None, _MISSING_ID)
+        )
+    ],
+    (cypher.MERGE_CLUSTERS_AND_READ, {"winnerId": _MISSING_ID, "loserIds": [_MISSING_ID]}),
+    (cypher.READ_CLUSTER_BY_ID, {"id": _MISSING_ID}),
+    (cypher.READ_CLUSTER_BY_EMAIL, {"email": _EMAIL}),
+    (cypher.READ_CLUSTER_BY_PHONE, {"phone": _PHONE}),
+]
+
+
+async def warm_up_plans(driver: AsyncDriver, database: str) -> None:
+    async with driver.session(database=database) as session:
+        transaction = await session.begin_transaction()
+        try:
+            for statement, params in _STATEMENTS:
+                await (await transaction.run(statement, params)).consume()
+        finally:
+            await transaction.rollback()

@@ -1,0 +1,38 @@
+"""Which Neo4j the settings point at: NEO4J_URI, or the local server `make run` keeps."""
+
+from __future__ import annotations
+
+from graphdb.driver import Neo4jConnection
+from graphdb.local_server import LocalNeo4jConfig, LocalNeo4jError
+from resolvers.settings import Settings
+
+
+def configured_connection(settings: Settings) -> Neo4jConnection | None:
+    """The connection NEO4J_URI gives, or None when the project runs its own Neo4j."""
+    if settings.neo4j_uri is None:
+        return None
+    password = None if settings.neo4j_password is None else str(settings.neo4j_password)
+    return Neo4jConnection(
+        settings.neo4j_uri, settings.neo4j_user, password, settings.neo4j_database
+    )
+
+
+def local_config(settings: Settings) -> LocalNeo4jConfig:
+    return LocalNeo4jConfig(
+        home=settings.neo4j_home,
+        bolt_port=settings.neo4j_bolt_port,
+        http_port=settings.neo4j_http_port,
+        heap=settings.neo4j_heap,
+        page_cache=settings.neo4j_page_cache,
+        password=None if settings.neo4j_password is None else str(settings.neo4j_password),
+    )
+
+
+def running_local_connection(settings: Settings) -> Neo4jConnection:
+    """The local server started by `make run`, for tools that use it while it runs."""
+    config = local_config(settings)
+    if not config.password_file.exists():
+        raise LocalNeo4jError(
+            f"No local Neo4j in {config.home}: start it with `make run`, or set NEO4J_URI."
+        )
+    return Neo4jConnection(config.bolt_uri, "neo4j", config.password_file.read_text().strip())
