@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck setup neo4j-jars neo4j-stop schema clean
+.PHONY: run test lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak
 
 setup: $(STAMP)
 
@@ -37,6 +37,15 @@ typecheck: $(STAMP)
 # Rewrites schema.graphql from the code; a test fails when the two drift apart.
 schema: $(STAMP)
 	$(PY) -c 'from schema.root import schema; open("schema.graphql", "w").write(schema.as_str() + "\n")'
+
+# Lists every invariant violation in the graph of NEO4J_URI, or of the running `make run`.
+check-graph: $(STAMP)
+	$(PY) -m resolvers.check_graph
+
+# A bounded load run (SOAK_SECONDS, default 120) with its own Neo4j and service; SOAK_ARGS adds
+# faults, e.g. SOAK_ARGS="--kill-neo4j 3 --kill-service 2".
+soak: $(STAMP)
+	$(PY) -m bench.soak $(SOAK_ARGS)
 
 neo4j-stop: $(STAMP)
 	$(PY) -m graphdb.local_server stop

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from neo4j.exceptions import (
     AuthError,
+    ClientError,
     ConnectionPoolError,
     DatabaseError,
     ServiceUnavailable,
@@ -32,9 +33,25 @@ UNAVAILABLE = (
 )
 
 
+# Client errors that say "this transaction was ended", not "this statement is wrong": an operator
+# terminated it, the server shut down under it, or it ran past its timeout.
+ENDED_TRANSACTION_CODES = frozenset(
+    {
+        "Neo.ClientError.Transaction.Terminated",
+        "Neo.ClientError.Transaction.LockClientStopped",
+        "Neo.ClientError.Transaction.TransactionTimedOut",
+        "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+    }
+)
+
+
 @asynccontextmanager
 async def unavailable_as_error() -> AsyncIterator[None]:
     try:
         yield
     except UNAVAILABLE as error:
         raise DatabaseUnavailable(f"Neo4j is unavailable: {type(error).__name__}") from error
+    except ClientError as error:
+        if error.code not in ENDED_TRANSACTION_CODES:
+            raise
+        raise DatabaseUnavailable(f"Neo4j ended the transaction: {error.code}") from error

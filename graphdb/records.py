@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -65,7 +66,7 @@ class ClusterRecord:
         return _distinct(contact.phone_number for contact in self.contacts)
 
 
-def _distinct(values: Any) -> list[str]:
+def _distinct(values: Iterable[str | None]) -> list[str]:
     # The primary comes first in `contacts`, so its value leads; dict keeps first-seen order.
     return list(dict.fromkeys(value for value in values if value is not None))
 

@@ -39,7 +39,7 @@ def api_error_for(error: Exception) -> ApiError:
     if isinstance(error, HTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return ApiError(error.status_code, code, str(error.detail))
-    log.exception("unexpected error", exc_info=error)
+    # Not logged here: Starlette re-raises it after this answer, and the server logs the trace.
     return ApiError(500, "internal_error", "An unexpected error occurred.")
 
 

@@ -60,9 +60,9 @@ async def resolve_contact(
             cluster = await repository.cluster_by_id(id)
         elif email is not None:
             cluster = await repository.cluster_by_email(_canonical(canonical_email_or_error(email)))
-        elif phone_number is not None:
+        else:
             cluster = await repository.cluster_by_phone(
-                _canonical(canonical_phone_or_error(phone_number))
+                _canonical(canonical_phone_or_error(phone_number or ""))
             )
     except DatabaseUnavailable as error:
         raise _unavailable(info, error) from error
