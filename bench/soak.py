@@ -44,6 +44,8 @@ class Tally:
     acks: list[dict[str, Any]] = field(default_factory=list)
     primaries_seen: set[int] = field(default_factory=set)
     merges_seen: int = 0
+    slowest_503: float = 0.0
+    ack_times: list[float] = field(default_factory=list)
 
     def record(self, body: dict[str, Any], answer: dict[str, Any]) -> None:
         self.acks.append(
@@ -121,6 +123,7 @@ async def _client(plan: _Plan, seed: int, tally: Tally) -> None:
         while time.monotonic() < plan.until:
             body = _body(rng, int((time.monotonic() - plan.started) / 5), plan.pool)
             tally.requests += 1
+            sent = time.monotonic()
             try:
                 response = await client.post("/identify", json=body)
             except httpx.TransportError as error:
@@ -130,39 +133,60 @@ async def _client(plan: _Plan, seed: int, tally: Tally) -> None:
             tally.statuses[str(response.status_code)] += 1
             if response.status_code == 200:
                 tally.record(body, response.json()["contact"])
+                tally.ack_times.append(time.monotonic() - plan.started)
             elif response.status_code == 503:
+                tally.slowest_503 = max(tally.slowest_503, time.monotonic() - sent)
                 await asyncio.sleep(0.05)
 
 
+@dataclass(frozen=True)
+class Event:
+    at: float
+    what: str
+
+
+async def _recovered(tally: Tally, since: float, started: float, limit: float = 60) -> None:
+    """Waits for a 2xx answered after `since`, so that each recovery shows before the next fault."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and max(tally.ack_times, default=0.0) <= since:  # noqa: ASYNC110
+        await asyncio.sleep(0.1)
+
+
 async def _faults(
-    neo4j: LocalNeo4j | None, service: Service, args: argparse.Namespace, started: float
-) -> list[str]:
-    events: list[str] = []
+    neo4j: LocalNeo4j | None,
+    service: Service,
+    args: argparse.Namespace,
+    started: float,
+    tally: Tally,
+) -> list[Event]:
+    events: list[Event] = []
     kills = [("neo4j", k) for k in range(args.kill_neo4j)] + [
         ("service", k) for k in range(args.kill_service)
     ]
     for index, (target, _) in enumerate(kills):
         # Evenly spread over the first 80% of the run, so the last stretch runs healthy.
         moment = started + args.seconds * 0.8 * (index + 1) / (len(kills) + 1)
+        if events:
+            await _recovered(tally, events[-1].at, started)
         await asyncio.sleep(max(0.0, moment - time.monotonic()))
         if target == "neo4j" and neo4j is not None:
             neo4j.kill()
-            events.append(f"{time.monotonic() - started:6.1f}s SIGKILL Neo4j")
+            events.append(Event(time.monotonic() - started, "SIGKILL Neo4j"))
             await asyncio.sleep(2)
             await asyncio.to_thread(neo4j.start)
-            events.append(f"{time.monotonic() - started:6.1f}s Neo4j back")
+            events.append(Event(time.monotonic() - started, "Neo4j back"))
         elif target == "service":
             service.kill()
-            events.append(f"{time.monotonic() - started:6.1f}s SIGKILL service")
+            events.append(Event(time.monotonic() - started, "SIGKILL service"))
             await asyncio.to_thread(service.start)
-            events.append(f"{time.monotonic() - started:6.1f}s service back")
+            events.append(Event(time.monotonic() - started, "service back"))
     return events
 
 
 @dataclass
 class SoakResult:
     tally: Tally
-    events: list[str]
+    events: list[Event]
     violations: list[str]
     unreflected: int
 
@@ -181,7 +205,7 @@ async def soak(
     started = time.monotonic()
     plan = _Plan(service.url, started, started + args.seconds, args.pool)
     try:
-        faults = asyncio.create_task(_faults(neo4j, service, args, started))
+        faults = asyncio.create_task(_faults(neo4j, service, args, started, tally))
         await asyncio.gather(*(_client(plan, seed, tally) for seed in range(args.clients)))
         events = await faults
     finally:
@@ -199,11 +223,13 @@ def report(result: SoakResult, seconds: float) -> str:
     statuses = ", ".join(f"{status}: {n}" for status, n in sorted(tally.statuses.items()))
     return "\n".join(
         [
-            *result.events,
+            *(f"{event.at:6.1f}s {event.what}" for event in result.events),
             f"requests      {tally.requests} in {seconds:.0f}s",
             f"acknowledged  {len(tally.acks)}",
             f"by status     {statuses}",
             f"merges seen   {tally.merges_seen}",
+            f"slowest 503   {tally.slowest_503:.2f}s",
+            f"last 2xx at   {max(tally.ack_times, default=0):.1f}s",
             f"unreflected   {result.unreflected}",
             f"violations    {len(result.violations)}",
             *result.violations[:20],

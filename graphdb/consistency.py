@@ -19,6 +19,7 @@ RETURN contact.id AS id,
        COLLECT { MATCH (contact)-[:LINKED_TO]->(linked) RETURN linked.id } AS links,
        COLLECT { MATCH (contact)-[:HAS_EMAIL]->(e:Email) RETURN e.value } AS emailNodes,
        COLLECT { MATCH (contact)-[:HAS_PHONE]->(p:Phone) RETURN p.value } AS phoneNodes
+ORDER BY id
 """
 
 

@@ -22,7 +22,7 @@ def create_driver(
     *,
     pool_size: int = 64,
     connect_timeout: float = 3.0,
-    retry_time: float = 5.0,
+    retry_time: float = 3.0,
 ) -> AsyncDriver:
     """Timeouts are short on purpose: with Neo4j down a request must end in a 503, not hang."""
     auth = (connection.user, connection.password) if connection.password else None

@@ -157,6 +157,8 @@ def prepare_home(config: LocalNeo4jConfig, lib_dir: Path = LIB_DIR) -> str:
 
 def _port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As Neo4j binds: connections of a killed server linger in TIME_WAIT, and do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -14,6 +14,7 @@ from graphdb.errors import unavailable_as_error
 from graphdb.identify_tx import identify_transaction, read_cluster_transaction
 from graphdb.ids import ContactIdAllocator
 from graphdb.keyed_locks import KeyedLocks
+from graphdb.outage import OutageGate
 from graphdb.records import ClusterRecord, IdentifyOutcome, IdentifyRecord
 from graphdb.warm_up import warm_up_plans
 
@@ -38,6 +39,7 @@ class ContactRepository:
         self._ids = ContactIdAllocator(driver, database, self._limits.id_block_size)
         self._in_flight = asyncio.Semaphore(self._limits.max_in_flight)
         self._identifier_locks = KeyedLocks()
+        self._outage = OutageGate()
         self._ready = False
         # Neo4j ends the transaction itself a little before the caller gives up, so a request
         # that timed out leaves no locks behind it.
@@ -45,7 +47,11 @@ class ContactRepository:
 
     async def prepare(self) -> None:
         """Constraints, then every statement planned once, before traffic arrives."""
-        async with unavailable_as_error(), asyncio.timeout(self._limits.timeout * 3):
+        async with (
+            unavailable_as_error(),
+            asyncio.timeout(self._limits.timeout * 3),
+            self._outage.passage(),
+        ):
             await ensure_constraints(self._driver, self._database)
             await warm_up_plans(self._driver, self._database)
         self._ready = True
@@ -63,7 +69,12 @@ class ContactRepository:
             # lock manager; Neo4j's locks are what keeps them correct (see identify_tx).
             self._identifier_locks.hold(keys),
             self._in_flight,
+            # Last: a request that queued above while Neo4j went down fails here at once.
+            self._outage.passage() as probing,
         ):
+            if probing:
+                # Neo4j may have restarted and lost its plans: plan again before the crowd.
+                await warm_up_plans(self._driver, self._database)
             await self._ids.keep_at_least(self._limits.max_in_flight)
             ids = self._ids.lender()
             async with self._driver.session(database=self._database) as session:
@@ -88,6 +99,7 @@ class ContactRepository:
         async with (
             unavailable_as_error(),
             asyncio.timeout(self._limits.timeout),
+            self._outage.passage(),
             self._driver.session(database=self._database) as session,
         ):
             return await session.execute_read(read_cluster_transaction, statement, params)

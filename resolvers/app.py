@@ -9,6 +9,7 @@ from typing import TypedDict
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from graphdb.driver import Neo4jConnection, create_driver
@@ -16,10 +17,11 @@ from graphdb.errors import DatabaseUnavailable
 from graphdb.repository import ContactRepository, RepositoryLimits
 from resolvers.body_limit import BodySizeLimit
 from resolvers.context import GraphQLApp
-from resolvers.errors import ApiError, handle_error
+from resolvers.errors import ApiError, UnexpectedErrors, handle_error
+from resolvers.openapi import openapi_endpoint
 from resolvers.rest import identify_endpoint
 from resolvers.settings import Settings
-from schema.root import schema
+from schema.root import GraphQLLimits, build_schema
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +55,35 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
         finally:
             await driver.close()
 
-    graphql = GraphQLApp(schema, graphql_ide="graphiql")
+    limits = GraphQLLimits(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_tokens=settings.graphql_max_tokens,
+        introspection=settings.graphql_introspection,
+    )
+    graphql = GraphQLApp(build_schema(limits), graphql_ide="graphiql")
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/identify", identify_endpoint, methods=["POST"]),
+            Route("/openapi.json", openapi_endpoint, methods=["GET"]),
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(UnexpectedErrors),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_allow_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["content-type"],
+                max_age=600,
+            ),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        ],
         exception_handlers={
             ApiError: handle_error,
             DatabaseUnavailable: handle_error,
             404: handle_error,
             405: handle_error,
-            # Reaches Starlette's outermost middleware, which answers and then logs the trace.
-            Exception: handle_error,
         },
         lifespan=lifespan,
     )

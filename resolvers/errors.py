@@ -7,6 +7,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphdb.errors import DatabaseUnavailable
 
@@ -19,6 +20,9 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+INTERNAL_ERROR = ApiError(500, "internal_error", "An unexpected error occurred.")
 
 
 def invalid_input(code: str, message: str) -> ApiError:
@@ -39,8 +43,7 @@ def api_error_for(error: Exception) -> ApiError:
     if isinstance(error, HTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return ApiError(error.status_code, code, str(error.detail))
-    # Not logged here: Starlette re-raises it after this answer, and the server logs the trace.
-    return ApiError(500, "internal_error", "An unexpected error occurred.")
+    return INTERNAL_ERROR
 
 
 def error_response(error: ApiError) -> JSONResponse:
@@ -54,3 +57,29 @@ def error_response(error: ApiError) -> JSONResponse:
 
 async def handle_error(_request: Request, error: Exception) -> JSONResponse:
     return error_response(api_error_for(error))
+
+
+class UnexpectedErrors:
+    """Outermost middleware: an unexpected exception is logged once, with its trace (masked by the
+    log formatter), and answered 500 with the JSON error body, never with the trace."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            if not started:
+                await error_response(INTERNAL_ERROR)(scope, receive, send)

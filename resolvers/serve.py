@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import uvicorn
@@ -11,14 +10,13 @@ from graphdb.driver import Neo4jConnection
 from graphdb.local_server import LocalNeo4j, LocalNeo4jError
 from resolvers.app import create_app
 from resolvers.connection import configured_connection, local_config
+from resolvers.logs import configure_logging
 from resolvers.settings import Settings
 
 
 def main() -> int:
     settings = Settings.from_environment()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level)
     local: LocalNeo4j | None = None
     try:
         connection = configured_connection(settings)
@@ -38,6 +36,8 @@ def main() -> int:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level.lower(),
+            # Uvicorn's loggers propagate to the masking handler set up above.
+            log_config=None,
         )
     except LocalNeo4jError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -33,6 +33,12 @@ class Settings:
     max_body_bytes: int
     id_block_size: int
     log_level: str
+    # Origins allowed to call the API from a browser; empty allows none (CORS is closed).
+    cors_allow_origins: tuple[str, ...]
+    graphql_max_depth: int
+    graphql_max_aliases: int
+    graphql_max_tokens: int
+    graphql_introspection: bool
 
     @classmethod
     def from_environment(cls, env_file: Path | None = PROJECT_ROOT / ".env") -> Settings:
@@ -53,11 +59,16 @@ class Settings:
             neo4j_pool_size=config("NEO4J_POOL_SIZE", cast=int, default=64),
             neo4j_max_in_flight=config("NEO4J_MAX_IN_FLIGHT", cast=_positive, default=16),
             neo4j_connect_timeout=config("NEO4J_CONNECT_TIMEOUT", cast=float, default=3.0),
-            neo4j_retry_time=config("NEO4J_RETRY_TIME", cast=float, default=5.0),
+            neo4j_retry_time=config("NEO4J_RETRY_TIME", cast=float, default=3.0),
             request_timeout=config("REQUEST_TIMEOUT", cast=float, default=10.0),
             max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=64 * 1024),
             id_block_size=config("ID_BLOCK_SIZE", cast=_positive, default=64),
             log_level=config("LOG_LEVEL", default="info"),
+            cors_allow_origins=config("CORS_ALLOW_ORIGINS", cast=_comma_list, default=""),
+            graphql_max_depth=config("GRAPHQL_MAX_DEPTH", cast=_positive, default=8),
+            graphql_max_aliases=config("GRAPHQL_MAX_ALIASES", cast=_positive, default=15),
+            graphql_max_tokens=config("GRAPHQL_MAX_TOKENS", cast=_positive, default=2000),
+            graphql_introspection=config("GRAPHQL_INTROSPECTION", cast=bool, default=True),
         )
 
 
@@ -66,3 +77,7 @@ def _positive(value: str) -> int:
     if number < 1:
         raise ValueError(f"must be a positive whole number, not {value}")
     return number
+
+
+def _comma_list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())

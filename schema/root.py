@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 from strawberry.types import ExecutionContext
 
 from resolvers.graphql_fields import resolve_contact, resolve_identify
@@ -42,10 +52,28 @@ class IdentitySchema(strawberry.Schema):
         super().process_errors(unexpected, execution_context)
 
 
-schema = IdentitySchema(
-    query=Query,
-    mutation=Mutation,
-    extensions=[
-        lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Unexpected error.")
-    ],
-)
+@dataclass(frozen=True)
+class GraphQLLimits:
+    """Bounds on one document, so that no single request can make the server do unbounded work."""
+
+    max_depth: int = 8
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    introspection: bool = True
+
+
+def build_schema(limits: GraphQLLimits | None = None) -> IdentitySchema:
+    limits = limits or GraphQLLimits()
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Unexpected error."),
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+    ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
+    return IdentitySchema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+# With the default limits: what `make schema` writes to schema.graphql.
+schema = build_schema()

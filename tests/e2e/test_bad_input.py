@@ -11,6 +11,8 @@ from neo4j import AsyncDriver
 from tests.graph import count_nodes
 
 JSON = "application/json"
+# Full-width digits: Unicode says they are digits, a phone network does not.
+WIDE_DIGITS = '{"phoneNumber": "\uff11\uff12\uff13\uff14"}'.encode()
 
 REST_CASES = [
     # (case, body, content type, status, code)
@@ -36,6 +38,11 @@ REST_CASES = [
     ("not an email", b'{"email": "lorraine.hillvalley.edu"}', JSON, 400, "invalid_email"),
     ("email with a space", b'{"email": "lor raine@hv.edu"}', JSON, 400, "invalid_email"),
     ("email with NUL", b'{"email": "a\\u0000@hv.edu"}', JSON, 400, "invalid_email"),
+    ("raw NUL in a string", b'{"email": "a\x00@hv.edu"}', JSON, 400, "malformed_json"),
+    ("combining mark", '{"email": "lorraine\u0301@hv.edu"}'.encode(), JSON, 400, "invalid_email"),
+    ("wide digits", WIDE_DIGITS, JSON, 400, "invalid_phone"),
+    ("phone with a + sign", b'{"phoneNumber": +123456}', JSON, 400, "malformed_json"),
+    ("phone overflowing", b'{"phoneNumber": 1e400}', JSON, 400, "invalid_type"),
     ("look-alike letters", '{"email": "l\u043e@hv.edu"}'.encode(), JSON, 400, "invalid_email"),
     ("over-long email", b'{"email": "' + b"a" * 250 + b'@hv.edu"}', JSON, 400, "too_long"),
     ("phone with letters", b'{"phoneNumber": "12345a"}', JSON, 400, "invalid_phone"),
@@ -148,3 +155,12 @@ async def test_graphql_rejects_a_phone_sent_as_a_number(
     assert response.json()["errors"]
     assert response.json().get("data") is None
     assert await count_nodes(driver) == 0
+
+
+async def test_unknown_fields_are_ignored(client: httpx.AsyncClient, driver: AsyncDriver) -> None:
+    body = {"email": "doc@hillvalley.edu", "name": "Emmett", "isAdmin": True, "id": 7}
+
+    response = await client.post("/identify", json=body)
+
+    assert response.status_code == 200
+    assert response.json()["contact"]["emails"] == ["doc@hillvalley.edu"]

@@ -1,0 +1,38 @@
+"""A short soak with crashes: Neo4j and the service are each SIGKILLed under load and started
+again. Nothing acknowledged is lost, the graph stays consistent, and the service answers 503
+while Neo4j is down and recovers by itself once it is back."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench.soak import soak
+from graphdb.driver import Neo4jConnection
+from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
+
+# Well below the service's request timeout (10 s): answers while Neo4j is down do not hang.
+SLOWEST_ACCEPTABLE_503 = 8.0
+
+
+async def test_crashes_of_neo4j_and_of_the_service_lose_nothing(tmp_path: Path) -> None:
+    neo4j = LocalNeo4j(LocalNeo4jConfig(tmp_path / "neo4j", free_port(), free_port()))
+    neo4j.start()
+    try:
+        connection = Neo4jConnection(neo4j.config.bolt_uri, "neo4j", neo4j.password)
+        args = argparse.Namespace(seconds=40, clients=16, pool=12, kill_neo4j=1, kill_service=1)
+        result = await soak(args, connection, neo4j, tmp_path / "service.log")
+    finally:
+        neo4j.stop()
+
+    tally = result.tally
+    assert result.violations == []
+    assert result.unreflected == 0
+    assert set(tally.statuses) <= {"200", "503", "ConnectError", "ReadError", "RemoteProtocolError"}
+    assert tally.statuses["503"] > 0
+    assert tally.slowest_503 < SLOWEST_ACCEPTABLE_503
+    [killed, back, service_killed, _] = result.events
+    assert (killed.what, back.what) == ("SIGKILL Neo4j", "Neo4j back")
+    # The same service process answered again once Neo4j was back, before it was itself killed.
+    assert any(back.at < at < service_killed.at for at in tally.ack_times)
+    assert max(tally.ack_times) > result.events[-1].at
