@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +38,12 @@ RETURN count(ack) AS unreflected
 """
 
 
+HEALTHY_TAIL = 5.0
+# Pinned for the service under test, whatever .env says: the fault test's bounds rest on them.
+REQUEST_TIMEOUT = 10.0
+RETRY_TIME = 3.0
+
+
 @dataclass
 class Tally:
     requests: int = 0
@@ -44,7 +51,7 @@ class Tally:
     acks: list[dict[str, Any]] = field(default_factory=list)
     primaries_seen: set[int] = field(default_factory=set)
     merges_seen: int = 0
-    slowest_503: float = 0.0
+    unavailable_seconds: list[float] = field(default_factory=list)
     ack_times: list[float] = field(default_factory=list)
 
     def record(self, body: dict[str, Any], answer: dict[str, Any]) -> None:
@@ -69,7 +76,8 @@ class Service:
         self.env = {
             **os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "LOG_LEVEL": "warning",
             "NEO4J_URI": connection.uri, "NEO4J_USER": connection.user,
-            "NEO4J_PASSWORD": connection.password or "",
+            "NEO4J_PASSWORD": connection.password or "", "NEO4J_DATABASE": connection.database,
+            "REQUEST_TIMEOUT": str(REQUEST_TIMEOUT), "NEO4J_RETRY_TIME": str(RETRY_TIME),
         }  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -113,14 +121,14 @@ def _body(rng: random.Random, generation: int, pool: int) -> dict[str, Any]:
 class _Plan:
     url: str
     started: float
-    until: float
     pool: int
+    stop: asyncio.Event
 
 
 async def _client(plan: _Plan, seed: int, tally: Tally) -> None:
     rng = random.Random(seed)  # noqa: S311 - load shapes, not secrets
     async with httpx.AsyncClient(base_url=plan.url, timeout=30) as client:
-        while time.monotonic() < plan.until:
+        while not plan.stop.is_set():
             body = _body(rng, int((time.monotonic() - plan.started) / 5), plan.pool)
             tally.requests += 1
             sent = time.monotonic()
@@ -135,8 +143,9 @@ async def _client(plan: _Plan, seed: int, tally: Tally) -> None:
                 tally.record(body, response.json()["contact"])
                 tally.ack_times.append(time.monotonic() - plan.started)
             elif response.status_code == 503:
-                tally.slowest_503 = max(tally.slowest_503, time.monotonic() - sent)
-                await asyncio.sleep(0.05)
+                tally.unavailable_seconds.append(time.monotonic() - sent)
+                # As a polite client does: wait as told (Retry-After), here at most a second.
+                await asyncio.sleep(min(1.0, float(response.headers.get("retry-after", 1))))
 
 
 @dataclass(frozen=True)
@@ -203,9 +212,18 @@ async def soak(
     service.start()
     tally = Tally()
     started = time.monotonic()
-    plan = _Plan(service.url, started, started + args.seconds, args.pool)
+    plan = _Plan(service.url, started, args.pool, asyncio.Event())
+
+    async def run_faults_then_stop() -> list[Event]:
+        events = await _faults(neo4j, service, args, started, tally)
+        # The full duration, and in any case a healthy stretch after the last recovery.
+        remaining = started + args.seconds - time.monotonic()
+        await asyncio.sleep(max(remaining, HEALTHY_TAIL if events else 0.0))
+        plan.stop.set()
+        return events
+
     try:
-        faults = asyncio.create_task(_faults(neo4j, service, args, started, tally))
+        faults = asyncio.create_task(run_faults_then_stop())
         await asyncio.gather(*(_client(plan, seed, tally) for seed in range(args.clients)))
         events = await faults
     finally:
@@ -218,17 +236,35 @@ async def soak(
     return SoakResult(tally, events, violations, records[0]["unreflected"])
 
 
+def _first_ack_after(event: Event, tally: Tally) -> str:
+    if not event.what.endswith("back"):
+        return ""
+    later = [at for at in tally.ack_times if at > event.at]
+    return f" (first 2xx {min(later) - event.at:.1f}s later)" if later else " (no 2xx after)"
+
+
+def _percentiles(seconds: list[float]) -> str:
+    if not seconds:
+        return "none"
+    ordered = sorted(seconds)
+    at = [ordered[min(len(ordered) - 1, int(len(ordered) * q))] for q in (0.5, 0.99)]
+    return f"p50 {at[0]:.3f}s, p99 {at[1]:.3f}s, max {ordered[-1]:.3f}s"
+
+
 def report(result: SoakResult, seconds: float) -> str:
     tally = result.tally
     statuses = ", ".join(f"{status}: {n}" for status, n in sorted(tally.statuses.items()))
     return "\n".join(
         [
-            *(f"{event.at:6.1f}s {event.what}" for event in result.events),
+            *(
+                f"{event.at:6.1f}s {event.what}{_first_ack_after(event, tally)}"
+                for event in result.events
+            ),
             f"requests      {tally.requests} in {seconds:.0f}s",
             f"acknowledged  {len(tally.acks)}",
             f"by status     {statuses}",
             f"merges seen   {tally.merges_seen}",
-            f"slowest 503   {tally.slowest_503:.2f}s",
+            f"503 answered  {_percentiles(tally.unavailable_seconds)}",
             f"last 2xx at   {max(tally.ack_times, default=0):.1f}s",
             f"unreflected   {result.unreflected}",
             f"violations    {len(result.violations)}",
@@ -264,8 +300,9 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             neo4j.stop()
         print(report(result, args.seconds))
-        if not result.passed or os.environ.get("SOAK_SHOW_LOG"):
-            print((home / "service.log").read_text()[-5000:])
+        kept = Path(tempfile.gettempdir()) / f"soak-service-{os.getpid()}.log"
+        shutil.copy(home / "service.log", kept)
+        print(f"service log: {kept}")
     return 0 if result.passed else 1
 
 

@@ -11,6 +11,7 @@ CALL () {
   WHERE member.deletedAt IS NULL
   WITH member LIMIT 1
   OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
+  WITH member, linked LIMIT 1
   RETURN coalesce(linked, member) AS viaEmail
 }
 CALL () {
@@ -18,6 +19,7 @@ CALL () {
   WHERE member.deletedAt IS NULL
   WITH member LIMIT 1
   OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
+  WITH member, linked LIMIT 1
   RETURN coalesce(linked, member) AS viaPhone
 }
 """
@@ -158,6 +160,7 @@ _PRIMARY_OF_MEMBER: LiteralString = (
     """
 WITH member LIMIT 1
 OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
+WITH member, linked LIMIT 1
 WITH member, coalesce(linked, member) AS primary
 RETURN member.id AS memberId,
        NOT EXISTS { (primary)-[:LINKED_TO]->(:Contact) } AS settled,"""

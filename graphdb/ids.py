@@ -15,9 +15,9 @@ class ContactIdAllocator:
 
     A counter read inside identify would be one lock that every creating transaction waits on.
     Instead a short transaction of its own reserves a block, and ids wait here until used. The
-    smallest free id is lent when a transaction decides to create (after its locks), so ids follow
-    creation order within a process and sequential requests get dense ids. An id whose commit
-    failed or is unknown is dropped, never reused.
+    smallest free id is lent when a transaction decides to create (after its locks), so sequential
+    requests get dense ids in creation order (concurrent ones need not: order is by createdAt).
+    An id whose commit failed or is unknown is dropped, never reused.
     """
 
     def __init__(self, driver: AsyncDriver, database: str, block_size: int = 64) -> None:

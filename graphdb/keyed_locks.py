@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 class KeyedLocks:
     """One asyncio lock per key in use; a key's lock is dropped when nobody holds or awaits it.
 
-    Neo4j already serialises transactions on the same identifiers (see repository._identify);
+    Neo4j already serialises transactions on the same identifiers (see identify_tx);
     this only makes them wait cheaply in the event loop instead of inside Neo4j, where a crowd
     of waiters on one lock costs CPU. Correctness never depends on it: several processes each
     have their own.

@@ -39,7 +39,8 @@ class ContactRepository:
         self._ids = ContactIdAllocator(driver, database, self._limits.id_block_size)
         self._in_flight = asyncio.Semaphore(self._limits.max_in_flight)
         self._identifier_locks = KeyedLocks()
-        self._outage = OutageGate()
+        self._outage = OutageGate(probe=self._prepare_now)
+        self._preparing = asyncio.Lock()
         self._ready = False
         # Neo4j ends the transaction itself a little before the caller gives up, so a request
         # that timed out leaves no locks behind it.
@@ -49,12 +50,20 @@ class ContactRepository:
         """Constraints, then every statement planned once, before traffic arrives."""
         async with (
             unavailable_as_error(),
-            asyncio.timeout(self._limits.timeout * 3),
+            asyncio.timeout(self._limits.timeout),
             self._outage.passage(),
         ):
+            await self._prepare_now()
+
+    async def _prepare_now(self) -> None:
+        # Also the outage probe: a restarted Neo4j has lost its plans, and maybe its schema.
+        async with self._preparing:
             await ensure_constraints(self._driver, self._database)
             await warm_up_plans(self._driver, self._database)
-        self._ready = True
+            self._ready = True
+
+    async def close(self) -> None:
+        await self._outage.close()
 
     async def identify(self, email: str | None, phone: str | None) -> IdentifyRecord:
         """Link one (email, phone) sighting into its cluster; arguments are already canonical."""
@@ -70,11 +79,8 @@ class ContactRepository:
             self._identifier_locks.hold(keys),
             self._in_flight,
             # Last: a request that queued above while Neo4j went down fails here at once.
-            self._outage.passage() as probing,
+            self._outage.passage(),
         ):
-            if probing:
-                # Neo4j may have restarted and lost its plans: plan again before the crowd.
-                await warm_up_plans(self._driver, self._database)
             await self._ids.keep_at_least(self._limits.max_in_flight)
             ids = self._ids.lender()
             async with self._driver.session(database=self._database) as session:

@@ -13,8 +13,9 @@ from neo4j import AsyncDriver
 
 from graphdb import cypher
 
-_EMAIL = "warm-up@identity.invalid"
-_PHONE = "000"
+# Values validation never lets through, so warming up never locks a real customer.
+_EMAIL = "warm up"
+_PHONE = "warm up"
 _MISSING_ID = -1
 
 _STATEMENTS: list[tuple[LiteralString, dict[str, Any]]] = [
@@ -52,4 +53,6 @@ async def warm_up_plans(driver: AsyncDriver, database: str) -> None:
             for statement, params in _STATEMENTS:
                 await (await transaction.run(statement, params)).consume()
         finally:
-            await transaction.rollback()
+            # Cancelled or failed midway, the transaction may be closed already.
+            if not transaction.closed():
+                await transaction.rollback()

@@ -39,13 +39,13 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
             connect_timeout=settings.neo4j_connect_timeout,
             retry_time=settings.neo4j_retry_time,
         )
+        limits = RepositoryLimits(
+            timeout=settings.request_timeout,
+            max_in_flight=settings.neo4j_max_in_flight,
+            id_block_size=settings.id_block_size,
+        )
+        repository = ContactRepository(driver, connection.database, limits)
         try:
-            limits = RepositoryLimits(
-                timeout=settings.request_timeout,
-                max_in_flight=settings.neo4j_max_in_flight,
-                id_block_size=settings.id_block_size,
-            )
-            repository = ContactRepository(driver, connection.database, limits)
             try:
                 await repository.prepare()
             except DatabaseUnavailable as error:
@@ -53,6 +53,7 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
                 log.warning("Neo4j not reachable at start-up (%s); will retry per request", error)
             yield {"repository": repository}
         finally:
+            await repository.close()
             await driver.close()
 
     limits = GraphQLLimits(

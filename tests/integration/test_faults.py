@@ -5,14 +5,17 @@ while Neo4j is down and recovers by itself once it is back."""
 from __future__ import annotations
 
 import argparse
+import statistics
 from pathlib import Path
 
-from bench.soak import soak
+from bench.soak import REQUEST_TIMEOUT, RETRY_TIME, soak
 from graphdb.driver import Neo4jConnection
 from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
 
-# Well below the service's request timeout (10 s): answers while Neo4j is down do not hang.
-SLOWEST_ACCEPTABLE_503 = 8.0
+# Most 503s come at once (the outage gate); requests caught in flight when Neo4j died take up
+# to the retry budget or the request timeout, never longer (plus slack for a busy machine).
+TYPICAL_503 = 0.5
+SLOWEST_503 = REQUEST_TIMEOUT + RETRY_TIME + 5.0
 
 
 async def test_crashes_of_neo4j_and_of_the_service_lose_nothing(tmp_path: Path) -> None:
@@ -30,7 +33,8 @@ async def test_crashes_of_neo4j_and_of_the_service_lose_nothing(tmp_path: Path) 
     assert result.unreflected == 0
     assert set(tally.statuses) <= {"200", "503", "ConnectError", "ReadError", "RemoteProtocolError"}
     assert tally.statuses["503"] > 0
-    assert tally.slowest_503 < SLOWEST_ACCEPTABLE_503
+    assert statistics.median(tally.unavailable_seconds) < TYPICAL_503
+    assert max(tally.unavailable_seconds) < SLOWEST_503
     [killed, back, service_killed, _] = result.events
     assert (killed.what, back.what) == ("SIGKILL Neo4j", "Neo4j back")
     # The same service process answered again once Neo4j was back, before it was itself killed.
