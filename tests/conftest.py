@@ -114,6 +114,11 @@ def neo4j(neo4j_server: Neo4jConnection) -> Neo4jConnection:
 
 
 @pytest.fixture
+def database(neo4j: Neo4jConnection) -> str:
+    return neo4j.database
+
+
+@pytest.fixture
 async def driver(neo4j: Neo4jConnection) -> AsyncIterator[AsyncDriver]:
     async with create_driver(neo4j) as driver:
         await wipe(driver, neo4j.database)

@@ -39,7 +39,7 @@ async def test_a_query_deeper_than_the_limit_is_refused(
 
 
 async def test_more_aliases_than_the_limit_are_refused_and_nothing_is_written(
-    client: httpx.AsyncClient, driver: AsyncDriver
+    client: httpx.AsyncClient, driver: AsyncDriver, database: str
 ) -> None:
     mutations = " ".join(
         f'a{n}: identify(input: {{email: "n{n}@hv.edu"}}) {{ __typename }}' for n in range(16)
@@ -48,7 +48,7 @@ async def test_more_aliases_than_the_limit_are_refused_and_nothing_is_written(
     response = await _graphql(client, f"mutation {{ {mutations} }}")
 
     assert "aliases found" in _error_messages(response)
-    assert await count_nodes(driver) == 0
+    assert await count_nodes(driver, database) == 0
 
 
 async def test_a_document_with_too_many_tokens_is_refused(client: httpx.AsyncClient) -> None:

@@ -64,6 +64,7 @@ REST_CASES = [
 async def test_rest_rejects_bad_input_and_writes_nothing(
     client: httpx.AsyncClient,
     driver: AsyncDriver,
+    database: str,
     body: bytes,
     content_type: str,
     status: int,
@@ -76,11 +77,11 @@ async def test_rest_rejects_bad_input_and_writes_nothing(
     assert error["code"] == code
     assert error["message"]
     assert set(error) == {"code", "message"}
-    assert await count_nodes(driver) == 0
+    assert await count_nodes(driver, database) == 0
 
 
 async def test_oversized_chunked_body_is_refused(
-    client: httpx.AsyncClient, driver: AsyncDriver
+    client: httpx.AsyncClient, driver: AsyncDriver, database: str
 ) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(100):
@@ -90,7 +91,7 @@ async def test_oversized_chunked_body_is_refused(
 
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
-    assert await count_nodes(driver) == 0
+    assert await count_nodes(driver, database) == 0
 
 
 async def test_unknown_route_and_method_answer_json_errors(client: httpx.AsyncClient) -> None:
@@ -127,6 +128,7 @@ GRAPHQL_CASES = [
 async def test_graphql_returns_invalid_input_and_writes_nothing(
     client: httpx.AsyncClient,
     driver: AsyncDriver,
+    database: str,
     variables: dict[str, str | None],
     code: str,
     field: str | None,
@@ -142,11 +144,11 @@ async def test_graphql_returns_invalid_input_and_writes_nothing(
     assert result["__typename"] == "InvalidInput"
     assert (result["code"], result["field"]) == (code, field)
     assert result["message"]
-    assert await count_nodes(driver) == 0
+    assert await count_nodes(driver, database) == 0
 
 
 async def test_graphql_rejects_a_phone_sent_as_a_number(
-    client: httpx.AsyncClient, driver: AsyncDriver
+    client: httpx.AsyncClient, driver: AsyncDriver, database: str
 ) -> None:
     response = await client.post(
         "/graphql", json={"query": IDENTIFY, "variables": {"input": {"phoneNumber": 123456}}}
@@ -154,10 +156,12 @@ async def test_graphql_rejects_a_phone_sent_as_a_number(
 
     assert response.json()["errors"]
     assert response.json().get("data") is None
-    assert await count_nodes(driver) == 0
+    assert await count_nodes(driver, database) == 0
 
 
-async def test_unknown_fields_are_ignored(client: httpx.AsyncClient, driver: AsyncDriver) -> None:
+async def test_unknown_fields_are_ignored(
+    client: httpx.AsyncClient, driver: AsyncDriver, database: str
+) -> None:
     body = {"email": "doc@hillvalley.edu", "name": "Emmett", "isAdmin": True, "id": 7}
 
     response = await client.post("/identify", json=body)

@@ -41,8 +41,8 @@ def sync_driver(neo4j: Neo4jConnection) -> Iterator[Driver]:
         yield driver
 
 
-def _nodes(driver: Driver) -> int:
-    records, _, _ = driver.execute_query(COUNT_NODES, database_="neo4j")
+def _nodes(driver: Driver, database: str) -> int:
+    records, _, _ = driver.execute_query(COUNT_NODES, database_=database)
     count: int = records[0]["n"]
     return count
 
@@ -54,13 +54,13 @@ def _nodes(driver: Driver) -> int:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_rest_shim_never_fails_and_rejections_write_nothing(
-    case: schemathesis.Case[Any], service: Service, sync_driver: Driver
+    case: schemathesis.Case[Any], service: Service, sync_driver: Driver, neo4j: Neo4jConnection
 ) -> None:
-    before = _nodes(sync_driver)
+    before = _nodes(sync_driver, neo4j.database)
 
     response = case.call(base_url=service.url)
 
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert set(response.json()["error"]) == {"code", "message"}
-        assert _nodes(sync_driver) == before
+        assert _nodes(sync_driver, neo4j.database) == before

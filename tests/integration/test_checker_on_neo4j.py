@@ -63,11 +63,11 @@ async def _healthy_graph(repository: ContactRepository) -> None:
 
 
 async def test_a_graph_made_by_the_service_is_clean(
-    repository: ContactRepository, driver: AsyncDriver
+    repository: ContactRepository, driver: AsyncDriver, database: str
 ) -> None:
     await _healthy_graph(repository)
 
-    assert await check_graph(driver, "neo4j") == []
+    assert await check_graph(driver, database) == []
 
 
 @pytest.mark.parametrize(
@@ -76,11 +76,15 @@ async def test_a_graph_made_by_the_service_is_clean(
     ids=[case[0] for case in BREAKAGES],
 )
 async def test_the_checker_catches_each_breakage(
-    repository: ContactRepository, driver: AsyncDriver, breakage: LiteralString, expected: str
+    repository: ContactRepository,
+    driver: AsyncDriver,
+    database: str,
+    breakage: LiteralString,
+    expected: str,
 ) -> None:
     await _healthy_graph(repository)
-    await driver.execute_query(breakage, database_="neo4j")
+    await driver.execute_query(breakage, database_=database)
 
-    violations = await check_graph(driver, "neo4j")
+    violations = await check_graph(driver, database)
 
     assert any(expected in violation for violation in violations), violations

@@ -41,7 +41,9 @@ async def _client_session(
     return acknowledged
 
 
-async def _cluster_values(driver: AsyncDriver, contact_id: int) -> tuple[set[str], set[str]]:
+async def _cluster_values(
+    driver: AsyncDriver, database: str, contact_id: int
+) -> tuple[set[str], set[str]]:
     records, _, _ = await driver.execute_query(
         """
         MATCH (member:Contact {id: $id})
@@ -51,19 +53,19 @@ async def _cluster_values(driver: AsyncDriver, contact_id: int) -> tuple[set[str
         RETURN collect(c.email) AS emails, collect(c.phoneNumber) AS phones
         """,
         id=contact_id,
-        database_="neo4j",
+        database_=database,
     )
     return set(records[0]["emails"]), set(records[0]["phones"])
 
 
 async def test_overlapping_concurrent_requests_keep_every_invariant(
-    client: httpx.AsyncClient, driver: AsyncDriver
+    client: httpx.AsyncClient, driver: AsyncDriver, database: str
 ) -> None:
     sessions = await asyncio.gather(*(_client_session(client, seed) for seed in range(CLIENTS)))
     acknowledged = [pair for session in sessions for pair in session]
     assert len(acknowledged) == CLIENTS * REQUESTS_PER_CLIENT
 
-    assert await check_graph(driver, "neo4j") == []
+    assert await check_graph(driver, database) == []
     for body, answer in acknowledged:
         # Each answer was a whole cluster holding what the request brought...
         if body.get("email"):
@@ -71,13 +73,13 @@ async def test_overlapping_concurrent_requests_keep_every_invariant(
         if body.get("phoneNumber"):
             assert body["phoneNumber"] in answer["phoneNumbers"]
         # ...and it still is: the primary it was told is in a cluster holding both.
-        emails, phones = await _cluster_values(driver, answer["primaryContatctId"])
+        emails, phones = await _cluster_values(driver, database, answer["primaryContatctId"])
         assert body.get("email") is None or body["email"] in emails
         assert body.get("phoneNumber") is None or body["phoneNumber"] in phones
 
 
 async def test_identical_concurrent_requests_create_one_contact(
-    client: httpx.AsyncClient, driver: AsyncDriver
+    client: httpx.AsyncClient, driver: AsyncDriver, database: str
 ) -> None:
     body = {"email": "twin@example.com", "phoneNumber": "5551234"}
     responses = await asyncio.gather(*(client.post("/identify", json=body) for _ in range(32)))
@@ -85,25 +87,29 @@ async def test_identical_concurrent_requests_create_one_contact(
     answers = {str(response.json()) for response in responses}
     assert [r.status_code for r in responses] == [200] * 32
     assert len(answers) == 1
-    records, _, _ = await driver.execute_query("MATCH (c:Contact) RETURN count(c) AS n")
+    records, _, _ = await driver.execute_query(
+        "MATCH (c:Contact) RETURN count(c) AS n", database_=database
+    )
     assert records[0]["n"] == 1
 
 
 async def test_identical_concurrent_new_information_adds_one_secondary(
-    client: httpx.AsyncClient, driver: AsyncDriver
+    client: httpx.AsyncClient, driver: AsyncDriver, database: str
 ) -> None:
     await client.post("/identify", json={"email": "known@example.com", "phoneNumber": "5550000"})
     body = {"email": "known@example.com", "phoneNumber": "5559999"}
     responses = await asyncio.gather(*(client.post("/identify", json=body) for _ in range(32)))
 
     assert {r.json()["contact"]["secondaryContactIds"].__len__() for r in responses} == {1}
-    records, _, _ = await driver.execute_query("MATCH (c:Contact) RETURN count(c) AS n")
+    records, _, _ = await driver.execute_query(
+        "MATCH (c:Contact) RETURN count(c) AS n", database_=database
+    )
     assert records[0]["n"] == 2
-    assert await check_graph(driver, "neo4j") == []
+    assert await check_graph(driver, database) == []
 
 
 async def test_concurrent_merges_of_a_chain_of_clusters_leave_one_primary(
-    repository: ContactRepository, driver: AsyncDriver
+    repository: ContactRepository, driver: AsyncDriver, database: str
 ) -> None:
     # Ten separate customers, then every neighbouring pair is joined at the same moment.
     for n in range(10):
@@ -113,14 +119,15 @@ async def test_concurrent_merges_of_a_chain_of_clusters_leave_one_primary(
     )
 
     records, _, _ = await driver.execute_query(
-        "MATCH (c:Contact {linkPrecedence: 'primary'}) RETURN collect(c.id) AS ids"
+        "MATCH (c:Contact {linkPrecedence: 'primary'}) RETURN collect(c.id) AS ids",
+        database_=database,
     )
     assert records[0]["ids"] == [1]
-    assert await check_graph(driver, "neo4j") == []
+    assert await check_graph(driver, database) == []
 
 
-async def test_concurrent_id_reservations_never_overlap(driver: AsyncDriver) -> None:
-    allocators = [ContactIdAllocator(driver, "neo4j", block_size=5) for _ in range(8)]
+async def test_concurrent_id_reservations_never_overlap(driver: AsyncDriver, database: str) -> None:
+    allocators = [ContactIdAllocator(driver, database, block_size=5) for _ in range(8)]
     await asyncio.gather(*(a.keep_at_least(12) for a in allocators))
 
     taken = [a.pop_smallest() for a in allocators for _ in range(12)]

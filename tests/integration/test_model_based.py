@@ -86,10 +86,12 @@ def _as_answer(identity: Identity, renaming: IdRenaming, expected: Answer) -> An
 )
 @given(sequence=requests)
 async def test_service_answers_like_the_reference_model(
-    driver: AsyncDriver, sequence: list[tuple[tuple[str, str] | None, tuple[str, str] | None]]
+    driver: AsyncDriver,
+    database: str,
+    sequence: list[tuple[tuple[str, str] | None, tuple[str, str] | None]],
 ) -> None:
-    await wipe(driver, "neo4j")
-    repository = ContactRepository(driver, "neo4j")  # fresh id blocks for a fresh graph
+    await wipe(driver, database)
+    repository = ContactRepository(driver, database)  # fresh id blocks for a fresh graph
     model = ReferenceModel()
     renaming = IdRenaming()
     for email, phone in sequence:
@@ -101,4 +103,4 @@ async def test_service_answers_like_the_reference_model(
             None if email is None else email[1], None if phone is None else phone[1]
         )
         assert _as_answer(result, renaming, expected) == expected
-    assert await check_graph(driver, "neo4j") == []
+    assert await check_graph(driver, database) == []
