@@ -4,10 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+GRAPHIQL := resolvers/graphiql/node_modules/.installed-stamp
 
 .PHONY: run test lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak
 
-setup: $(STAMP)
+setup: $(STAMP) $(GRAPHIQL)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -16,15 +17,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# GraphiQL's scripts, pinned, from the npm registry: the page then works with no internet.
+# Without npm, GraphiQL loads them from a CDN instead.
+$(GRAPHIQL): resolvers/graphiql/package.json resolvers/graphiql/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix resolvers/graphiql --ignore-scripts --no-audit --no-fund --loglevel=error \
+		&& touch $@; \
+	else echo "npm not found: GraphiQL will load its scripts from a CDN"; fi
+
 # The local server fetches its jars on first start (into the git-ignored .neo4j/ folder, once)
 # whenever no NEO4J_URI is given; this target only does it ahead of time.
 neo4j-jars: $(STAMP)
 	$(PY) -m graphdb.local_server fetch
 
-run: $(STAMP)
+run: $(STAMP) $(GRAPHIQL)
 	$(PY) -m resolvers.serve
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) $(GRAPHIQL) lint typecheck
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -18,6 +18,7 @@ from graphdb.repository import ContactRepository, RepositoryLimits
 from resolvers.body_limit import BodySizeLimit
 from resolvers.context import GraphQLApp
 from resolvers.errors import ApiError, UnexpectedErrors, handle_error
+from resolvers.graphiql_assets import asset_endpoint
 from resolvers.openapi import openapi_endpoint
 from resolvers.rest import identify_endpoint
 from resolvers.settings import Settings
@@ -68,6 +69,7 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/identify", identify_endpoint, methods=["POST"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
+            Route("/graphql-assets/{name:path}", asset_endpoint, methods=["GET"]),
         ],
         middleware=[
             Middleware(UnexpectedErrors),

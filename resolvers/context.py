@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from strawberry.asgi import GraphQL
 
 from graphdb.repository import ContactRepository
+from resolvers import graphiql_assets
 
 
 @dataclass
@@ -23,3 +24,9 @@ class GraphQLApp(GraphQL[RequestContext, None]):
 
     async def get_context(self, request: Request, response: Response) -> RequestContext:  # type: ignore[override]
         return RequestContext(request, response, request.state.repository)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        if not graphiql_assets.installed():
+            # No npm at set-up: the page as strawberry ships it, with its scripts from the CDN.
+            return await super().render_graphql_ide(request)
+        return HTMLResponse(graphiql_assets.local_page(self.graphql_ide_html or ""))
