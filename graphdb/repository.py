@@ -39,7 +39,7 @@ class ContactRepository:
         self._ids = ContactIdAllocator(driver, database, self._limits.id_block_size)
         self._in_flight = asyncio.Semaphore(self._limits.max_in_flight)
         self._identifier_locks = KeyedLocks()
-        self._outage = OutageGate(probe=self._prepare_now)
+        self._outage = OutageGate(probe=self._probe)
         self._preparing = asyncio.Lock()
         self._ready = False
         # Neo4j ends the transaction itself a little before the caller gives up, so a request
@@ -52,15 +52,21 @@ class ContactRepository:
             unavailable_as_error(),
             asyncio.timeout(self._limits.timeout),
             self._outage.passage(),
+            self._preparing,
         ):
-            await self._prepare_now()
+            # Requests that queued here behind the first one find the work done.
+            if not self._ready:
+                await self._make_schema_and_plans()
 
-    async def _prepare_now(self) -> None:
-        # Also the outage probe: a restarted Neo4j has lost its plans, and maybe its schema.
+    async def _probe(self) -> None:
+        # The outage probe does it all again: a restarted Neo4j has lost its plans.
         async with self._preparing:
-            await ensure_constraints(self._driver, self._database)
-            await warm_up_plans(self._driver, self._database)
-            self._ready = True
+            await self._make_schema_and_plans()
+
+    async def _make_schema_and_plans(self) -> None:
+        await ensure_constraints(self._driver, self._database)
+        await warm_up_plans(self._driver, self._database)
+        self._ready = True
 
     async def close(self) -> None:
         await self._outage.close()
