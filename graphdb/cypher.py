@@ -79,11 +79,17 @@ _CLUSTER_COLUMNS: LiteralString = """
 """
 _READ_CLUSTER: LiteralString = "RETURN" + _CLUSTER_COLUMNS
 
-# The primaries as read after locking, and the cluster of one of them: when the request brings
-# nothing new and touches one cluster, that is the whole answer, in one round trip.
+# The primaries as read after locking, and a cluster only when it is the whole answer: the
+# request brings no new value and touches one cluster, whose primary is locked. Otherwise a write
+# follows and reads the cluster itself, so reading it here would be work thrown away.
 _RETURN_FOUND_AND_CLUSTER: LiteralString = (
     """
-WITH lockedPrimaryIds, viaEmail, viaPhone, coalesce(viaEmail, viaPhone) AS primary
+WITH lockedPrimaryIds, viaEmail, viaPhone,
+     CASE WHEN ($email IS NULL OR viaEmail IS NOT NULL)
+           AND ($phone IS NULL OR viaPhone IS NOT NULL)
+           AND (viaEmail IS NULL OR viaPhone IS NULL OR viaEmail = viaPhone)
+           AND coalesce(viaEmail, viaPhone).id IN lockedPrimaryIds
+          THEN coalesce(viaEmail, viaPhone) END AS primary
 RETURN lockedPrimaryIds,
        viaEmail {.id, .createdAt} AS viaEmail,
        viaPhone {.id, .createdAt} AS viaPhone,"""
