@@ -154,7 +154,7 @@ class Event:
     what: str
 
 
-async def _recovered(tally: Tally, since: float, started: float, limit: float = 60) -> None:
+async def _recovered(tally: Tally, since: float, limit: float = 60) -> None:
     """Waits for a 2xx answered after `since`, so that each recovery shows before the next fault."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline and max(tally.ack_times, default=0.0) <= since:  # noqa: ASYNC110
@@ -162,29 +162,27 @@ async def _recovered(tally: Tally, since: float, started: float, limit: float = 
 
 
 async def _faults(
-    neo4j: LocalNeo4j | None,
+    neo4j: LocalNeo4j,
     service: Service,
     args: argparse.Namespace,
     started: float,
     tally: Tally,
 ) -> list[Event]:
     events: list[Event] = []
-    kills = [("neo4j", k) for k in range(args.kill_neo4j)] + [
-        ("service", k) for k in range(args.kill_service)
-    ]
-    for index, (target, _) in enumerate(kills):
+    kills = ["neo4j"] * args.kill_neo4j + ["service"] * args.kill_service
+    for index, target in enumerate(kills):
         # Evenly spread over the first 80% of the run, so the last stretch runs healthy.
         moment = started + args.seconds * 0.8 * (index + 1) / (len(kills) + 1)
         if events:
-            await _recovered(tally, events[-1].at, started)
+            await _recovered(tally, events[-1].at)
         await asyncio.sleep(max(0.0, moment - time.monotonic()))
-        if target == "neo4j" and neo4j is not None:
+        if target == "neo4j":
             neo4j.kill()
             events.append(Event(time.monotonic() - started, "SIGKILL Neo4j"))
             await asyncio.sleep(2)
             await asyncio.to_thread(neo4j.start)
             events.append(Event(time.monotonic() - started, "Neo4j back"))
-        elif target == "service":
+        else:
             service.kill()
             events.append(Event(time.monotonic() - started, "SIGKILL service"))
             await asyncio.to_thread(service.start)
@@ -205,9 +203,8 @@ class SoakResult:
         return not self.violations and not self.unreflected and not server_errors
 
 
-async def soak(
-    args: argparse.Namespace, connection: Neo4jConnection, neo4j: LocalNeo4j | None, log: Path
-) -> SoakResult:
+async def soak(args: argparse.Namespace, neo4j: LocalNeo4j, log: Path) -> SoakResult:
+    connection = neo4j.connection
     service = Service(connection, log)
     service.start()
     tally = Tally()
@@ -295,8 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         neo4j = LocalNeo4j(LocalNeo4jConfig(home / "neo4j", free_port(), free_port()))
         neo4j.start()
         try:
-            connection = Neo4jConnection(neo4j.config.bolt_uri, "neo4j", neo4j.password)
-            result = asyncio.run(soak(args, connection, neo4j, home / "service.log"))
+            result = asyncio.run(soak(args, neo4j, home / "service.log"))
         finally:
             neo4j.stop()
         print(report(result, args.seconds))

@@ -20,6 +20,8 @@ from types import TracebackType
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
+from graphdb.driver import Neo4jConnection
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_DIR = PROJECT_ROOT / ".neo4j"
 LIB_DIR = RUNTIME_DIR / "lib"
@@ -189,6 +191,11 @@ class LocalNeo4j:
         self.lib_dir = lib_dir
         self.password = ""
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def connection(self) -> Neo4jConnection:
+        """How to reach this server once started."""
+        return Neo4jConnection(self.config.bolt_uri, "neo4j", self.password)
 
     @property
     def pid_file(self) -> Path:

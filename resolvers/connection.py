@@ -11,9 +11,8 @@ def configured_connection(settings: Settings) -> Neo4jConnection | None:
     """The connection NEO4J_URI gives, or None when the project runs its own Neo4j."""
     if settings.neo4j_uri is None:
         return None
-    password = None if settings.neo4j_password is None else str(settings.neo4j_password)
     return Neo4jConnection(
-        settings.neo4j_uri, settings.neo4j_user, password, settings.neo4j_database
+        settings.neo4j_uri, settings.neo4j_user, _password(settings), settings.neo4j_database
     )
 
 
@@ -24,7 +23,7 @@ def local_config(settings: Settings) -> LocalNeo4jConfig:
         http_port=settings.neo4j_http_port,
         heap=settings.neo4j_heap,
         page_cache=settings.neo4j_page_cache,
-        password=None if settings.neo4j_password is None else str(settings.neo4j_password),
+        password=_password(settings),
     )
 
 
@@ -36,3 +35,7 @@ def running_local_connection(settings: Settings) -> Neo4jConnection:
             f"No local Neo4j in {config.home}: start it with `make run`, or set NEO4J_URI."
         )
     return Neo4jConnection(config.bolt_uri, "neo4j", config.password_file.read_text().strip())
+
+
+def _password(settings: Settings) -> str | None:
+    return None if settings.neo4j_password is None else str(settings.neo4j_password)

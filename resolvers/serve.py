@@ -6,7 +6,6 @@ import sys
 
 import uvicorn
 
-from graphdb.driver import Neo4jConnection
 from graphdb.local_server import LocalNeo4j, LocalNeo4jError
 from resolvers.app import create_app
 from resolvers.connection import configured_connection, local_config
@@ -24,7 +23,7 @@ def main() -> int:
             local = LocalNeo4j(local_config(settings))
             print(f"Starting Neo4j in {settings.neo4j_home} ...", flush=True)
             local.start()
-            connection = Neo4jConnection(local.config.bolt_uri, "neo4j", local.password)
+            connection = local.connection
             print(
                 f"Neo4j Browser: {local.config.http_url}browser/  (user neo4j, password in "
                 f"{local.config.password_file})",

@@ -86,7 +86,7 @@ def neo4j_server(request: pytest.FixtureRequest) -> Iterator[Neo4jConnection]:
             yield Neo4jConnection(container.get_connection_url(), "neo4j", "test-password")
         return
     server: LocalNeo4j = request.getfixturevalue("local_neo4j")
-    yield Neo4jConnection(server.config.bolt_uri, "neo4j", server.password)
+    yield server.connection
 
 
 @pytest.fixture(scope="session")

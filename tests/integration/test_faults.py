@@ -9,7 +9,6 @@ import statistics
 from pathlib import Path
 
 from bench.soak import REQUEST_TIMEOUT, RETRY_TIME, soak
-from graphdb.driver import Neo4jConnection
 from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
 
 # Most 503s come at once (the outage gate); requests caught in flight when Neo4j died take up
@@ -22,9 +21,8 @@ async def test_crashes_of_neo4j_and_of_the_service_lose_nothing(tmp_path: Path) 
     neo4j = LocalNeo4j(LocalNeo4jConfig(tmp_path / "neo4j", free_port(), free_port()))
     neo4j.start()
     try:
-        connection = Neo4jConnection(neo4j.config.bolt_uri, "neo4j", neo4j.password)
         args = argparse.Namespace(seconds=40, clients=16, pool=12, kill_neo4j=1, kill_service=1)
-        result = await soak(args, connection, neo4j, tmp_path / "service.log")
+        result = await soak(args, neo4j, tmp_path / "service.log")
     finally:
         neo4j.stop()
 
