@@ -47,12 +47,9 @@ class OutageGate:
         try:
             yield
         except UNREACHABLE:
-            self._shut_and_probe()
+            self._shut = True
+            self._keep_probing()
             raise
-
-    def _shut_and_probe(self) -> None:
-        self._shut = True
-        self._keep_probing()
 
     def _keep_probing(self) -> None:
         if self._prober is None or self._prober.done():
