@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 GRAPHIQL := resolvers/graphiql/node_modules/.installed-stamp
 
-.PHONY: run test lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak
+.PHONY: run test lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak bench
 
 setup: $(STAMP) $(GRAPHIQL)
 
@@ -55,6 +55,15 @@ check-graph: $(STAMP)
 # faults, e.g. SOAK_ARGS="--kill-neo4j 3 --kill-service 2".
 soak: $(STAMP)
 	$(PY) -m bench.soak $(SOAK_ARGS)
+
+# Throughput and latency over loopback (docs/PERFORMANCE.md): its own Neo4j and service, seeded,
+# driven by wrk (installed here from Debian's packages when missing). BENCH_ARGS passes options,
+# e.g. BENCH_ARGS="--seconds 5 --large 0" for a quick look; results land in bench/results/.
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q wrk; }
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 neo4j-stop: $(STAMP)
 	$(PY) -m graphdb.local_server stop

@@ -8,8 +8,6 @@ import asyncio
 import os
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,8 +18,9 @@ from typing import Any, LiteralString
 
 import httpx
 
+from bench.service import Service
 from graphdb.consistency import check_graph
-from graphdb.driver import Neo4jConnection, create_driver
+from graphdb.driver import create_driver
 from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
 
 # Acknowledged (email, phone) pairs, each with the primary it was told, checked in one statement.
@@ -64,46 +63,6 @@ class Tally:
         demoted = self.primaries_seen.intersection(answer["secondaryContactIds"])
         self.merges_seen += len(demoted)
         self.primaries_seen -= demoted
-
-
-class Service:
-    """The service as a real process (uvicorn), so it can be killed like one."""
-
-    def __init__(self, connection: Neo4jConnection, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self.env = {
-            **os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "LOG_LEVEL": "warning",
-            "NEO4J_URI": connection.uri, "NEO4J_USER": connection.user,
-            "NEO4J_PASSWORD": connection.password or "", "NEO4J_DATABASE": connection.database,
-            "REQUEST_TIMEOUT": str(REQUEST_TIMEOUT), "NEO4J_RETRY_TIME": str(RETRY_TIME),
-        }  # fmt: skip
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "resolvers.serve"], env=self.env, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/graphql", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError(f"the service did not start; see {self.log}")
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
 
 
 def _body(rng: random.Random, generation: int, pool: int) -> dict[str, Any]:
@@ -205,7 +164,11 @@ class SoakResult:
 
 async def soak(args: argparse.Namespace, neo4j: LocalNeo4j, log: Path) -> SoakResult:
     connection = neo4j.connection
-    service = Service(connection, log)
+    service = Service(
+        connection,
+        log,
+        {"REQUEST_TIMEOUT": str(REQUEST_TIMEOUT), "NEO4J_RETRY_TIME": str(RETRY_TIME)},
+    )
     service.start()
     tally = Tally()
     started = time.monotonic()

@@ -12,10 +12,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
-from graphdb.driver import Neo4jConnection, create_driver
+from graphdb.driver import Neo4jConnection
 from graphdb.errors import DatabaseUnavailable
-from graphdb.repository import ContactRepository, RepositoryLimits
+from graphdb.repository import ContactRepository
 from resolvers.body_limit import BodySizeLimit
+from resolvers.connection import build_repository
 from resolvers.context import GraphQLApp
 from resolvers.errors import ApiError, UnexpectedErrors, handle_error
 from resolvers.graphiql_assets import asset_endpoint
@@ -34,18 +35,7 @@ class State(TypedDict):
 def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[State]:
-        driver = create_driver(
-            connection,
-            pool_size=settings.neo4j_pool_size,
-            connect_timeout=settings.neo4j_connect_timeout,
-            retry_time=settings.neo4j_retry_time,
-        )
-        limits = RepositoryLimits(
-            timeout=settings.request_timeout,
-            max_in_flight=settings.neo4j_max_in_flight,
-            id_block_size=settings.id_block_size,
-        )
-        repository = ContactRepository(driver, connection.database, limits)
+        driver, repository = build_repository(settings, connection)
         try:
             try:
                 await repository.prepare()

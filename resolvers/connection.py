@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from graphdb.driver import Neo4jConnection
+from neo4j import AsyncDriver
+
+from graphdb.driver import Neo4jConnection, create_driver
 from graphdb.local_server import LocalNeo4jConfig, LocalNeo4jError
+from graphdb.repository import ContactRepository, RepositoryLimits
 from resolvers.settings import Settings
 
 
@@ -14,6 +17,24 @@ def configured_connection(settings: Settings) -> Neo4jConnection | None:
     return Neo4jConnection(
         settings.neo4j_uri, settings.neo4j_user, _password(settings), settings.neo4j_database
     )
+
+
+def build_repository(
+    settings: Settings, connection: Neo4jConnection
+) -> tuple[AsyncDriver, ContactRepository]:
+    """The driver and the repository on it, as the settings size them; the caller closes both."""
+    driver = create_driver(
+        connection,
+        pool_size=settings.neo4j_pool_size,
+        connect_timeout=settings.neo4j_connect_timeout,
+        retry_time=settings.neo4j_retry_time,
+    )
+    limits = RepositoryLimits(
+        timeout=settings.request_timeout,
+        max_in_flight=settings.neo4j_max_in_flight,
+        id_block_size=settings.id_block_size,
+    )
+    return driver, ContactRepository(driver, connection.database, limits)
 
 
 def local_config(settings: Settings) -> LocalNeo4jConfig:

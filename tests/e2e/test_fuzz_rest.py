@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from neo4j import Driver, GraphDatabase
 from schemathesis import GenerationMode
 
-from bench.soak import Service
+from bench.service import Service
 from graphdb.driver import Neo4jConnection
 from resolvers.openapi import OPENAPI
 

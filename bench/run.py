@@ -1,0 +1,196 @@
+"""`make bench`: a fresh Neo4j and service, seeded, then driven over loopback by wrk.
+
+Runs, in order: the mix over REST, GraphQL and the driver alone (the ceiling) on a small seeded
+database; the database grown to a large one with the same bulk loader and the mix again, then
+each pure workload; finally one big cluster. Prints a table and the issue's targets, and writes
+both as JSON under bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neo4j.time import DateTime
+
+from bench.results import Row, table, targets, targets_text, write_json
+from bench.seed import CONTACTS_PER_CUSTOMER, SeedReport, seed_big_cluster, seed_customers
+from bench.service import Service
+from bench.workloads import Population, Sighting, graphql_body, rest_body, sightings, write_bodies
+from graphdb.driver import Neo4jConnection, create_driver, ensure_constraints
+from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
+
+LUA = Path(__file__).resolve().parent / "wrk_replay.lua"
+WRK_THREADS = 2
+# Bodies written per run: more than any run here sends at the rates seen, so none repeats.
+BODIES_PER_SECOND = 4_000
+SEEDED_AT = DateTime(2020, 1, 1, 0, 0, 0)
+PURE_WORKLOADS = ("new", "returning", "new_info", "merge")
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    service: Service
+    scratch: Path
+    population: Population
+    contacts: int = 0
+    runs: int = 0
+
+    def measure(self, workload: str, api: str, concurrency: int, seconds: float) -> Row:
+        self.runs += 1
+        bodies = self.scratch / f"{self.runs}-{workload}-{api}.jsonl"
+        render: Callable[[Sighting], str] = graphql_body if api == "graphql" else rest_body
+        write_bodies(
+            bodies,
+            sightings(workload, self.population, seed=self.runs),
+            int(seconds * BODIES_PER_SECOND),
+            render,
+        )
+        if api == "driver":
+            raw = self._ceiling(bodies, concurrency, seconds)
+        else:
+            path = "/graphql" if api == "graphql" else "/identify"
+            raw = _wrk(self.service.url + path, bodies, concurrency, seconds)
+        return Row.from_measurement(workload, api, self.contacts, concurrency, raw)
+
+    def _ceiling(self, bodies: Path, concurrency: int, seconds: float) -> dict[str, Any]:
+        command = [sys.executable, "-m", "bench.ceiling", str(bodies), str(seconds)]
+        command.append(str(concurrency))
+        completed = subprocess.run(  # noqa: S603
+            command, env=self.service.env, capture_output=True, text=True, check=False
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"the driver-only run failed:\n{completed.stderr[-3000:]}")
+        parsed: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+        return parsed
+
+    def warm_up(self) -> None:
+        # Plans, the JIT and the page cache settle before anything is recorded.
+        for api in ("rest", "graphql", "driver"):
+            self.measure("mix", api, self.args.concurrency, self.args.warm_up)
+
+    def run(self, workload: str, api: str, concurrency: int | None = None) -> Row:
+        row = self.measure(workload, api, concurrency or self.args.concurrency, self.args.seconds)
+        print(table([row]).splitlines()[-1], flush=True)
+        return row
+
+
+def _wrk(url: str, bodies: Path, concurrency: int, seconds: float) -> dict[str, Any]:
+    command = [
+        "wrk", f"-t{WRK_THREADS}", f"-c{concurrency}", f"-d{round(seconds)}s", "--timeout", "15s",
+        "-s", str(LUA), url, "--", str(bodies), str(WRK_THREADS),
+    ]  # fmt: skip
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    last = completed.stdout.strip().splitlines()[-1] if completed.stdout.strip() else ""
+    if completed.returncode != 0 or not last.startswith("{"):
+        raise RuntimeError(f"wrk failed: {completed.stdout[-2000:]}{completed.stderr[-2000:]}")
+    parsed: dict[str, Any] = json.loads(last)
+    return parsed
+
+
+def _seed(connection: Neo4jConnection, seeding: Callable[..., Any], *args: Any) -> SeedReport:
+    async def go() -> SeedReport:
+        driver = create_driver(connection)
+        try:
+            await ensure_constraints(driver, connection.database)
+            report: SeedReport = await seeding(driver, connection.database, *args)
+            return report
+        finally:
+            await driver.close()
+
+    return asyncio.run(go())
+
+
+def _grow(bench: Bench, connection: Neo4jConnection, customers: int) -> None:
+    first = bench.population.customers
+    report = _seed(connection, seed_customers, first, customers, SEEDED_AT)
+    bench.population.customers = customers
+    bench.contacts += report.contacts
+    print(
+        f"seeded {report.contacts:,} contacts in {report.seconds:.1f} s "
+        f"({report.rate:,.0f}/s); the database now holds about {bench.contacts:,}",
+        flush=True,
+    )
+
+
+def benchmark(args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path) -> list[Row]:
+    connection = neo4j.connection
+    service = Service(connection, scratch / "service.log")
+    bench = Bench(args, service, scratch, Population(customers=0))
+    _grow(bench, connection, args.small // CONTACTS_PER_CUSTOMER)
+    service.start()
+    rows: list[Row] = []
+    try:
+        bench.warm_up()
+        rows += [bench.run("mix", api) for api in ("rest", "graphql", "driver")]
+        if args.large:
+            _grow(bench, connection, args.large // CONTACTS_PER_CUSTOMER)
+            bench.warm_up()
+            rows += [bench.run("mix", api) for api in ("rest", "graphql", "driver")]
+        rows += [bench.run(workload, "rest") for workload in PURE_WORKLOADS]
+        if args.big_cluster:
+            report = _seed(connection, seed_big_cluster, args.big_cluster, SEEDED_AT)
+            bench.population.big_cluster_size = args.big_cluster
+            bench.contacts += report.contacts
+            print(f"seeded a cluster of {report.contacts:,} contacts", flush=True)
+            for workload in ("big_nothing_new", "big_new_info"):
+                rows.append(bench.run(workload, "rest", args.big_cluster_concurrency))
+    finally:
+        service.stop()
+    return rows
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "15"))
+    )
+    parser.add_argument("--warm-up", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--small", type=int, default=10_000, help="contacts seeded first")
+    parser.add_argument("--large", type=int, default=1_000_000, help="contacts; 0 skips it")
+    parser.add_argument("--big-cluster", type=int, default=10_000, help="contacts; 0 skips it")
+    parser.add_argument("--big-cluster-concurrency", type=int, default=4)
+    parser.add_argument("--heap", default="1g")
+    parser.add_argument("--page-cache", default="1g")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is missing; `make bench` installs it (Debian's wrk)", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        scratch = Path(folder)
+        config = LocalNeo4jConfig(
+            scratch / "neo4j", free_port(), free_port(), heap=args.heap, page_cache=args.page_cache
+        )
+        with LocalNeo4j(config) as neo4j:
+            rows = benchmark(args, neo4j, scratch)
+    found = targets(rows, args.small, args.large or None)
+    print()
+    print(table(rows))
+    print()
+    print("Targets (issue 4):")
+    print(targets_text(found))
+    settings = {key: value for key, value in vars(args).items() if not key.startswith("_")} | {
+        "WORKERS": os.environ.get("WORKERS", "1")
+    }
+    print(f"\nwritten to {write_json(rows, found, settings)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
