@@ -28,6 +28,11 @@ class Row:
     p95_ms: float
     p99_ms: float
     max_ms: float
+    # CPU milliseconds per request, by process: Neo4j, the service (or the driver-only
+    # process), and the load generator.
+    neo4j_cpu_ms: float = 0.0
+    service_cpu_ms: float = 0.0
+    client_cpu_ms: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -35,16 +40,25 @@ class Row:
 
     @classmethod
     def from_measurement(
-        cls, workload: str, api: str, db_contacts: int, concurrency: int, raw: dict[str, Any]
+        cls,
+        workload: str,
+        api: str,
+        db_contacts: int,
+        concurrency: int,
+        raw: dict[str, Any],
+        *,
+        cpu_seconds: tuple[float, float, float],
     ) -> Row:
         errors = sum(
             int(raw.get(kind, 0))
             for kind in ("connect_errors", "read_errors", "write_errors", "status_errors")
         ) + int(raw.get("timeouts", 0))
+        requests = max(1, int(raw["requests"]))
+        neo4j, service, client = (1e3 * seconds / requests for seconds in cpu_seconds)
         return cls(
             workload, api, db_contacts, concurrency, int(raw["requests"]),
             raw["duration_us"] / 1e6, errors, raw["p50_us"] / 1e3, raw["p95_us"] / 1e3,
-            raw["p99_us"] / 1e3, raw["max_us"] / 1e3,
+            raw["p99_us"] / 1e3, raw["max_us"] / 1e3, neo4j, service, client,
         )  # fmt: skip
 
 
@@ -52,11 +66,13 @@ def table(rows: list[Row]) -> str:
     header = (
         f"{'workload':<16}{'api':<9}{'db':>10}{'conc':>6}{'requests':>10}{'req/s':>9}"
         f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'cpu ms/req: neo4j':>19}{'service':>9}{'load':>6}"
     )
     lines = [header, "-" * len(header)]
     lines += [
         f"{r.workload:<16}{r.api:<9}{r.db_contacts:>10,}{r.concurrency:>6}{r.requests:>10,}"
         f"{r.rate:>9,.0f}{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}{r.p99_ms:>9.1f}{r.errors:>8}"
+        f"{r.neo4j_cpu_ms:>19.2f}{r.service_cpu_ms:>9.2f}{r.client_cpu_ms:>6.2f}"
         for r in rows
     ]
     return "\n".join(lines)

@@ -12,18 +12,22 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from neo4j.time import DateTime
 
-from bench.results import Row, table, targets, targets_text, write_json
+from bench.cpu import cpu_seconds
+from bench.profile import sampler, summarize
+from bench.results import RESULTS_DIR, Row, table, targets, targets_text, write_json
 from bench.seed import CONTACTS_PER_CUSTOMER, SeedReport, seed_big_cluster, seed_customers
 from bench.service import Service
 from bench.workloads import Population, Sighting, graphql_body, rest_body, sightings, write_bodies
@@ -42,6 +46,7 @@ PURE_WORKLOADS = ("new", "returning", "new_info", "merge")
 class Bench:
     args: argparse.Namespace
     service: Service
+    neo4j_pid: int
     scratch: Path
     population: Population
     contacts: int = 0
@@ -57,12 +62,27 @@ class Bench:
             int(seconds * BODIES_PER_SECOND),
             render,
         )
+        before = self._cpu()
         if api == "driver":
             raw = self._ceiling(bodies, concurrency, seconds)
         else:
             path = "/graphql" if api == "graphql" else "/identify"
             raw = _wrk(self.service.url + path, bodies, concurrency, seconds)
-        return Row.from_measurement(workload, api, self.contacts, concurrency, raw)
+        after = self._cpu()
+        neo4j, service, children = (now - then for now, then in zip(after, before, strict=True))
+        # The driver-only process is the service of its run; wrk is the load of the others.
+        used = (neo4j, children, 0.0) if api == "driver" else (neo4j, service, children)
+        return Row.from_measurement(
+            workload, api, self.contacts, concurrency, raw, cpu_seconds=used
+        )
+
+    def _cpu(self) -> tuple[float, float, float]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (
+            cpu_seconds(self.neo4j_pid),
+            cpu_seconds(self.service.pid),
+            children.ru_utime + children.ru_stime,
+        )
 
     def _ceiling(self, bodies: Path, concurrency: int, seconds: float) -> dict[str, Any]:
         command = [sys.executable, "-m", "bench.ceiling", str(bodies), str(seconds)]
@@ -79,6 +99,15 @@ class Bench:
         # Plans, the JIT and the page cache settle before anything is recorded.
         for api in ("rest", "graphql", "driver"):
             self.measure("mix", api, self.args.concurrency, self.args.warm_up)
+
+    def profile(self, api: str) -> Path:
+        """The mix again with py-spy sampling the service: collapsed stacks, for flame graphs."""
+        out = RESULTS_DIR / f"profile-{api}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.txt"
+        running = sampler(self.service.pid, self.args.seconds, out)
+        self.run("mix", api)
+        running.wait(timeout=self.args.seconds + 30)
+        print(summarize(out), flush=True)
+        return out
 
     def run(self, workload: str, api: str, concurrency: int | None = None) -> Row:
         row = self.measure(workload, api, concurrency or self.args.concurrency, self.args.seconds)
@@ -127,13 +156,17 @@ def _grow(bench: Bench, connection: Neo4jConnection, customers: int) -> None:
 def benchmark(args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path) -> list[Row]:
     connection = neo4j.connection
     service = Service(connection, scratch / "service.log")
-    bench = Bench(args, service, scratch, Population(customers=0))
+    neo4j_pid = int(neo4j.pid_file.read_text())
+    bench = Bench(args, service, neo4j_pid, scratch, Population(customers=0))
     _grow(bench, connection, args.small // CONTACTS_PER_CUSTOMER)
     service.start()
     rows: list[Row] = []
     try:
         bench.warm_up()
         rows += [bench.run("mix", api) for api in ("rest", "graphql", "driver")]
+        if args.profile:
+            for api in ("rest", "graphql"):
+                print(f"profile of the service: {bench.profile(api)}", flush=True)
         if args.large:
             _grow(bench, connection, args.large // CONTACTS_PER_CUSTOMER)
             bench.warm_up()
@@ -153,15 +186,16 @@ def benchmark(args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path) -> lis
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "15"))
-    )
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "15")))
     parser.add_argument("--warm-up", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--small", type=int, default=10_000, help="contacts seeded first")
     parser.add_argument("--large", type=int, default=1_000_000, help="contacts; 0 skips it")
     parser.add_argument("--big-cluster", type=int, default=10_000, help="contacts; 0 skips it")
     parser.add_argument("--big-cluster-concurrency", type=int, default=4)
+    parser.add_argument(
+        "--profile", action="store_true", help="sample the service with py-spy during a mix run"
+    )
     parser.add_argument("--heap", default="1g")
     parser.add_argument("--page-cache", default="1g")
     return parser.parse_args(argv)

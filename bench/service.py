@@ -33,6 +33,12 @@ class Service:
         }  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise RuntimeError("the service is not started")
+        return self.process.pid
+
     def start(self, timeout: float = 60.0) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(

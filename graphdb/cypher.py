@@ -79,20 +79,53 @@ _CLUSTER_COLUMNS: LiteralString = """
 """
 _READ_CLUSTER: LiteralString = "RETURN" + _CLUSTER_COLUMNS
 
-# The primaries as read after locking, and a cluster only when it is the whole answer: the
-# request brings no new value and touches one cluster, whose primary is locked. Otherwise a write
-# follows and reads the cluster itself, so reading it here would be work thrown away.
-_RETURN_FOUND_AND_CLUSTER: LiteralString = (
+# After locking, when the request touches at most one cluster and that cluster's primary is
+# locked (so the cluster is frozen), everything is decided here: a new value makes the contact in
+# this same statement, which saves most requests a second round trip; nothing new reads the
+# cluster, the answer. Otherwise (a merge, or a primary still to lock) the caller goes on.
+# A secondary must never look older than its primary, even if the clock steps back: then it takes
+# the primary's time plus one microsecond. $id is lent before the statement and given back unused.
+_CREATE_IF_NEW_AND_RETURN: LiteralString = (
     """
-WITH lockedPrimaryIds, viaEmail, viaPhone,
-     CASE WHEN ($email IS NULL OR viaEmail IS NOT NULL)
-           AND ($phone IS NULL OR viaPhone IS NOT NULL)
-           AND (viaEmail IS NULL OR viaPhone IS NULL OR viaEmail = viaPhone)
-           AND coalesce(viaEmail, viaPhone).id IN lockedPrimaryIds
-          THEN coalesce(viaEmail, viaPhone) END AS primary
+WITH lockedPrimaryIds, viaEmail, viaPhone, coalesce(viaEmail, viaPhone) AS found,
+     ($email IS NOT NULL AND viaEmail IS NULL)
+       OR ($phone IS NOT NULL AND viaPhone IS NULL) AS bringsNew
+WITH lockedPrimaryIds, viaEmail, viaPhone, found, bringsNew,
+     found IS NULL
+       OR ((viaEmail IS NULL OR viaPhone IS NULL OR viaEmail = viaPhone)
+           AND found.id IN lockedPrimaryIds) AS decided
+CALL (found, bringsNew, decided) {
+  UNWIND CASE WHEN decided AND bringsNew THEN [found] ELSE [] END AS primary
+  WITH primary, datetime.truncate('microsecond', datetime.statement()) AS now
+  WITH primary,
+       CASE WHEN primary IS NOT NULL AND primary.createdAt >= now
+            THEN primary.createdAt + duration({microseconds: 1}) ELSE now END AS createdAt
+  CREATE (contact:Contact {
+    id: $id,
+    linkPrecedence: CASE WHEN primary IS NULL THEN 'primary' ELSE 'secondary' END,
+    createdAt: createdAt,
+    updatedAt: createdAt
+  })
+  SET contact.email = $email, contact.phoneNumber = $phone
+  FOREACH (linked IN CASE WHEN primary IS NULL THEN [] ELSE [primary] END |
+    CREATE (contact)-[:LINKED_TO]->(linked))
+  WITH contact
+  CALL (contact) {
+    MATCH (email:Email {value: $email})
+    CREATE (contact)-[:HAS_EMAIL]->(email)
+  }
+  CALL (contact) {
+    MATCH (phone:Phone {value: $phone})
+    CREATE (contact)-[:HAS_PHONE]->(phone)
+  }
+  RETURN collect(contact) AS made
+}
+WITH lockedPrimaryIds, viaEmail, viaPhone, made[0] AS created,
+     CASE WHEN decided THEN coalesce(found, made[0]) END AS primary
 RETURN lockedPrimaryIds,
        viaEmail {.id, .createdAt} AS viaEmail,
-       viaPhone {.id, .createdAt} AS viaPhone,"""
+       viaPhone {.id, .createdAt} AS viaPhone,
+       created {.id, .linkPrecedence} AS created,"""
     + _CLUSTER_COLUMNS
 )
 
@@ -100,12 +133,12 @@ RETURN lockedPrimaryIds,
 # then read those primaries again, since a merge may have demoted one while we waited.
 LOCK_AND_READ: LiteralString = (
     _LOCK_IDENTIFIERS + _FIND_PRIMARIES + _LOCK_FOUND_PRIMARIES + _FIND_PRIMARIES
-    + _RETURN_FOUND_AND_CLUSTER
+    + _CREATE_IF_NEW_AND_RETURN
 )  # fmt: skip
 
 # When that second read found a primary not locked yet: lock them all (ascending ids), read again.
 LOCK_PRIMARIES_AND_READ: LiteralString = (
-    _LOCK_GIVEN_PRIMARIES + _FIND_PRIMARIES + _RETURN_FOUND_AND_CLUSTER
+    _LOCK_GIVEN_PRIMARIES + _FIND_PRIMARIES + _CREATE_IF_NEW_AND_RETURN
 )
 
 # The losing primaries and all their secondaries link straight to the winner: no chains.
@@ -124,38 +157,6 @@ CALL (winner, loser, now) {
 CREATE (loser)-[:LINKED_TO]->(winner)
 SET loser.linkPrecedence = 'secondary', loser.updatedAt = now
 WITH DISTINCT winner AS primary
-"""
-    + _READ_CLUSTER
-)
-
-# A secondary must never look older than its primary, even if the clock steps back: then it
-# takes the primary's time plus one microsecond.
-CREATE_CONTACT_AND_READ: LiteralString = (
-    """
-OPTIONAL MATCH (primary:Contact {id: $primaryId})
-WITH primary, datetime.truncate('microsecond', datetime.statement()) AS now
-WITH primary,
-     CASE WHEN primary IS NOT NULL AND primary.createdAt >= now
-          THEN primary.createdAt + duration({microseconds: 1}) ELSE now END AS createdAt
-CREATE (contact:Contact {
-  id: $id,
-  linkPrecedence: CASE WHEN primary IS NULL THEN 'primary' ELSE 'secondary' END,
-  createdAt: createdAt,
-  updatedAt: createdAt
-})
-SET contact.email = $email, contact.phoneNumber = $phone
-FOREACH (linked IN CASE WHEN primary IS NULL THEN [] ELSE [primary] END |
-  CREATE (contact)-[:LINKED_TO]->(linked))
-WITH contact, primary
-CALL (contact) {
-  MATCH (email:Email {value: $email})
-  CREATE (contact)-[:HAS_EMAIL]->(email)
-}
-CALL (contact) {
-  MATCH (phone:Phone {value: $phone})
-  CREATE (contact)-[:HAS_PHONE]->(phone)
-}
-WITH coalesce(primary, contact) AS primary
 """
     + _READ_CLUSTER
 )

@@ -42,26 +42,25 @@ async def identify_transaction(
        after locking we read the primaries again and lock any new one, until nothing changes.
     A transaction holding a primary that was demoted meanwhile can meet a merge that relinks it:
     Neo4j detects that cycle (DeadlockDetected) and execute_write runs the function again.
+    3. Once the request touches one frozen cluster (or none), the locking statement itself adds
+       the contact a new value needs, or reads the cluster when nothing is new. Only a merge
+       takes a statement of its own.
     """
-    seen = await _locked_read(tx, cypher.LOCK_AND_READ, email=email, phone=phone)
-    # The identifier locks are held from the first statement on, so this cannot change later.
-    email_is_new = email is not None and seen.via_email is None
-    phone_is_new = phone is not None and seen.via_phone is None
+    # Lent before the locks, since the locking statement itself may create the contact; an id
+    # not used goes back to the allocator after the commit (IdLender.settle).
+    contact_id = ids.lend()
+    seen = await _locked_read(tx, cypher.LOCK_AND_READ, email=email, phone=phone, id=contact_id)
     locked = set(seen.locked_ids)
     while not seen.primaries.keys() <= locked:
         primary_ids = sorted(seen.primaries.keys() | locked)
         seen = await _locked_read(
-            tx, cypher.LOCK_PRIMARIES_AND_READ, primaryIds=primary_ids, email=email, phone=phone
-        )
+            tx, cypher.LOCK_PRIMARIES_AND_READ,
+            primaryIds=primary_ids, email=email, phone=phone, id=contact_id,
+        )  # fmt: skip
         locked.update(seen.locked_ids)
 
-    if not seen.primaries:
-        cluster = await _write_and_read(
-            tx, cypher.CREATE_CONTACT_AND_READ,
-            id=ids.lend(), email=email, phone=phone, primaryId=None,
-        )  # fmt: skip
-        return IdentifyRecord(cluster, IdentifyOutcome.CREATED_PRIMARY)
-
+    if seen.created is not None:
+        return IdentifyRecord(_decided(seen), seen.created)
     winner, *losers = sorted(seen.primaries.values(), key=lambda primary: primary.seniority)
     if losers:
         cluster = await _write_and_read(
@@ -69,25 +68,26 @@ async def identify_transaction(
             winnerId=winner.id, loserIds=[loser.id for loser in losers],
         )  # fmt: skip
         return IdentifyRecord(cluster, IdentifyOutcome.MERGED)
-    if email_is_new or phone_is_new:
-        cluster = await _write_and_read(
-            tx, cypher.CREATE_CONTACT_AND_READ,
-            id=ids.lend(), email=email, phone=phone, primaryId=winner.id,
-        )  # fmt: skip
-        return IdentifyRecord(cluster, IdentifyOutcome.ADDED_SECONDARY)
-    if seen.cluster is None or seen.cluster.primary.id != winner.id:
-        raise LookupError(f"cluster of locked primary {winner.id} was not read")
-    return IdentifyRecord(seen.cluster, IdentifyOutcome.NOTHING_NEW)
+    return IdentifyRecord(_decided(seen), IdentifyOutcome.NOTHING_NEW)
+
+
+def _decided(seen: _Seen) -> ClusterRecord:
+    # The locking statement reads the cluster whenever it decided the request on its own.
+    if seen.cluster is None:
+        raise LookupError("the locking statement decided but returned no cluster")
+    return seen.cluster
 
 
 @dataclass(frozen=True)
 class _Seen:
-    """What one locking read saw: the primaries via email and phone, and one cluster."""
+    """What one locking statement saw and did: the primaries via email and phone, the cluster
+    when it decided the request, and the contact it created if it did."""
 
     locked_ids: tuple[int, ...]
     via_email: _Primary | None
     via_phone: _Primary | None
     cluster: ClusterRecord | None
+    created: IdentifyOutcome | None
 
     @property
     def primaries(self) -> dict[int, _Primary]:
@@ -103,7 +103,16 @@ async def _locked_read(
         _primary(record["viaEmail"]),
         _primary(record["viaPhone"]),
         _cluster(record),
+        _creation(record["created"]),
     )
+
+
+def _creation(created: dict[str, Any] | None) -> IdentifyOutcome | None:
+    if created is None:
+        return None
+    if created["linkPrecedence"] == "primary":
+        return IdentifyOutcome.CREATED_PRIMARY
+    return IdentifyOutcome.ADDED_SECONDARY
 
 
 def _primary(value: dict[str, Any] | None) -> _Primary | None:
