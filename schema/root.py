@@ -12,8 +12,10 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
@@ -72,6 +74,10 @@ def build_schema(limits: GraphQLLimits | None = None) -> IdentitySchema:
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
+    # Clients send the same few documents over and over: parse and validate each one once. Last,
+    # so the limits above have set the parse options and rules the caches are keyed on; bounded,
+    # so distinct documents cannot grow memory.
+    extensions += [lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
     return IdentitySchema(query=Query, mutation=Mutation, extensions=extensions)
 
 

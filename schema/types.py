@@ -47,8 +47,20 @@ class Identity:
         description="The primary's first, then by creation."
     )
     secondary_contact_ids: list[int] = strawberry.field(description="In creation order.")
-    primary: Contact
-    contacts: list[Contact] = strawberry.field(description="The primary, then the secondaries.")
+    # Contact objects are made only when a query asks for them: the REST shape and most queries
+    # never do, and for a big cluster making them costs more than the rest of the request.
+    cluster: strawberry.Private[ClusterRecord]
+
+    def _primary(self) -> Contact:
+        return Contact.from_record(self.cluster.primary)
+
+    def _contacts(self) -> list[Contact]:
+        return [Contact.from_record(contact) for contact in self.cluster.contacts]
+
+    primary: Contact = strawberry.field(resolver=_primary)
+    contacts: list[Contact] = strawberry.field(
+        resolver=_contacts, description="The primary, then the secondaries."
+    )
 
     @classmethod
     def from_record(cls, cluster: ClusterRecord) -> Identity:
@@ -57,8 +69,7 @@ class Identity:
             emails=cluster.emails,
             phone_numbers=cluster.phone_numbers,
             secondary_contact_ids=[contact.id for contact in cluster.secondaries],
-            primary=Contact.from_record(cluster.primary),
-            contacts=[Contact.from_record(contact) for contact in cluster.contacts],
+            cluster=cluster,
         )
 
 
