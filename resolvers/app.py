@@ -19,7 +19,10 @@ from resolvers.body_limit import BodySizeLimit
 from resolvers.context import GraphQLApp
 from resolvers.errors import ApiError, UnexpectedErrors, handle_error
 from resolvers.graphiql_assets import asset_endpoint
+from resolvers.health import healthz, readyz
+from resolvers.metrics import Neo4jMetrics, metrics_endpoint
 from resolvers.openapi import openapi_endpoint
+from resolvers.request_log import RequestLog
 from resolvers.rest import identify_endpoint
 from resolvers.settings import Settings
 from schema.root import GraphQLLimits, build_schema
@@ -45,7 +48,7 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
             max_in_flight=settings.neo4j_max_in_flight,
             id_block_size=settings.id_block_size,
         )
-        repository = ContactRepository(driver, connection.database, limits)
+        repository = ContactRepository(driver, connection.database, limits, Neo4jMetrics())
         try:
             try:
                 await repository.prepare()
@@ -70,8 +73,12 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
             Route("/identify", identify_endpoint, methods=["POST"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
             Route("/graphql-assets/{name:path}", asset_endpoint, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
         middleware=[
+            Middleware(RequestLog),
             Middleware(UnexpectedErrors),
             Middleware(
                 CORSMiddleware,
