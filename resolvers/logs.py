@@ -67,8 +67,7 @@ class MaskingJsonFormatter(JsonFormatter):
         # The request id is exempt: it exists to be searched for as it is, a generated hex one
         # often holds a run of digits, and an incoming one is refused when it holds an email.
         return {
-            key: value if key == "request_id" else _masked(value)
-            for key, value in log_data.items()
+            key: value if key == "request_id" else _masked(value) for key, value in log_data.items()
         }
 
 
