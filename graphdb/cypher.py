@@ -215,4 +215,19 @@ CONSTRAINTS: tuple[LiteralString, ...] = (
     "FOR (s:ContactIdSequence) REQUIRE s.name IS UNIQUE",
 )
 
+# The (label, property) pairs CONSTRAINTS makes unique: what readiness looks for.
+UNIQUE_PROPERTIES: tuple[tuple[str, str], ...] = (
+    ("Contact", "id"),
+    ("Email", "value"),
+    ("Phone", "value"),
+    ("ContactIdSequence", "name"),
+)
+
+# Any name will do: an equivalent constraint made by hand serves as well as ours.
+UNIQUE_PROPERTIES_PRESENT: LiteralString = """
+SHOW CONSTRAINTS YIELD type, entityType, labelsOrTypes, properties
+WHERE type IN ['UNIQUENESS', 'NODE_KEY'] AND entityType = 'NODE' AND size(properties) = 1
+RETURN labelsOrTypes[0] AS label, properties[0] AS property
+"""
+
 AWAIT_INDEXES: LiteralString = "CALL db.awaitIndexes(60)"

@@ -15,6 +15,8 @@ from neo4j.exceptions import (
     TransientError,
 )
 
+from graphdb.events import NoEvents, RepositoryEvents
+
 
 class DatabaseUnavailable(Exception):
     """Neo4j could not be reached, or kept failing transiently past the retry budget."""
@@ -45,13 +47,34 @@ ENDED_TRANSACTION_CODES = frozenset(
 )
 
 
+FAILURE_KINDS = ("unavailable", "transient", "timeout", "auth", "ended", "other")
+
+
+def failure_kind(error: Exception) -> str:
+    """A small fixed set of labels, so a metric split by kind stays small."""
+    if isinstance(error, ServiceUnavailable | SessionExpired | ConnectionPoolError):
+        return "unavailable"
+    if isinstance(error, TransientError):
+        return "transient"
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, AuthError):
+        return "auth"
+    if isinstance(error, ClientError) and error.code in ENDED_TRANSACTION_CODES:
+        return "ended"
+    return "other"
+
+
 @asynccontextmanager
-async def unavailable_as_error() -> AsyncIterator[None]:
+async def unavailable_as_error(events: RepositoryEvents | None = None) -> AsyncIterator[None]:
+    events = events or NoEvents()
     try:
         yield
     except UNAVAILABLE as error:
+        events.neo4j_failed(failure_kind(error))
         raise DatabaseUnavailable(f"Neo4j is unavailable: {type(error).__name__}") from error
     except ClientError as error:
+        events.neo4j_failed(failure_kind(error))
         if error.code not in ENDED_TRANSACTION_CODES:
             raise
         raise DatabaseUnavailable(f"Neo4j ended the transaction: {error.code}") from error

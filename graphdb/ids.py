@@ -8,6 +8,7 @@ import heapq
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
 from graphdb.cypher import RESERVE_CONTACT_IDS
+from graphdb.events import CountedRuns, NoEvents, RepositoryEvents
 
 
 class ContactIdAllocator:
@@ -20,10 +21,17 @@ class ContactIdAllocator:
     An id whose commit failed or is unknown is dropped, never reused.
     """
 
-    def __init__(self, driver: AsyncDriver, database: str, block_size: int = 64) -> None:
+    def __init__(
+        self,
+        driver: AsyncDriver,
+        database: str,
+        block_size: int = 64,
+        events: RepositoryEvents | None = None,
+    ) -> None:
         if block_size < 1:
             raise ValueError("the id block size must be at least 1")
         self._driver = driver
+        self._events = events or NoEvents()
         self._database = database
         self._block_size = block_size
         self._free: list[int] = []
@@ -46,7 +54,9 @@ class ContactIdAllocator:
 
     async def _reserve_block(self) -> None:
         async with self._driver.session(database=self._database) as session:
-            first = await session.execute_write(_reserve, self._block_size)
+            # Every service process reserves from the same sequence node: its lock is shared.
+            reserve = CountedRuns(_reserve, "reserve_ids", self._events)
+            first = await session.execute_write(reserve, self._block_size)
         for contact_id in range(first, first + self._block_size):
             heapq.heappush(self._free, contact_id)
 

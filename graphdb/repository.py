@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
-from neo4j import AsyncDriver, unit_of_work
+from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession, unit_of_work
 
 from graphdb import cypher
 from graphdb.driver import ensure_constraints
 from graphdb.errors import unavailable_as_error
+from graphdb.events import CountedRuns, NoEvents, RepositoryEvents
 from graphdb.identify_tx import identify_transaction, read_cluster_transaction
 from graphdb.ids import ContactIdAllocator
 from graphdb.keyed_locks import KeyedLocks
@@ -31,12 +34,17 @@ class RepositoryLimits:
 
 class ContactRepository:
     def __init__(
-        self, driver: AsyncDriver, database: str, limits: RepositoryLimits | None = None
+        self,
+        driver: AsyncDriver,
+        database: str,
+        limits: RepositoryLimits | None = None,
+        events: RepositoryEvents | None = None,
     ) -> None:
         self._driver = driver
         self._database = database
         self._limits = limits or RepositoryLimits()
-        self._ids = ContactIdAllocator(driver, database, self._limits.id_block_size)
+        self._events = events or NoEvents()
+        self._ids = ContactIdAllocator(driver, database, self._limits.id_block_size, self._events)
         self._in_flight = asyncio.Semaphore(self._limits.max_in_flight)
         self._identifier_locks = KeyedLocks()
         self._outage = OutageGate(probe=self._probe)
@@ -49,7 +57,7 @@ class ContactRepository:
     async def prepare(self) -> None:
         """Constraints, then every statement planned once, before traffic arrives."""
         async with (
-            unavailable_as_error(),
+            unavailable_as_error(self._events),
             asyncio.timeout(self._limits.timeout),
             self._outage.passage(),
             self._preparing,
@@ -78,7 +86,7 @@ class ContactRepository:
         keys = [("email", email)] if email is not None else []
         keys += [("phone", phone)] if phone is not None else []
         async with (
-            unavailable_as_error(),
+            unavailable_as_error(self._events),
             asyncio.timeout(self._limits.timeout),
             # Requests on the same email or phone wait here, cheaply, rather than in Neo4j's
             # lock manager; Neo4j's locks are what keeps them correct (see identify_tx).
@@ -90,13 +98,25 @@ class ContactRepository:
             await self._ids.keep_at_least(self._limits.max_in_flight)
             ids = self._ids.lender()
             async with self._driver.session(database=self._database) as session:
-                result = await session.execute_write(self._identify_work, email, phone, ids)
+                work = CountedRuns(self._identify_work, "identify", self._events)
+                result = await session.execute_write(work, email, phone, ids)
         created = result.outcome in (
             IdentifyOutcome.CREATED_PRIMARY,
             IdentifyOutcome.ADDED_SECONDARY,
         )
         ids.settle(used=created)
         return result
+
+    @asynccontextmanager
+    async def _read_session(self) -> AsyncIterator[AsyncSession]:
+        """Bounded in time, and failing at once while Neo4j is known to be down."""
+        async with (
+            unavailable_as_error(self._events),
+            asyncio.timeout(self._limits.timeout),
+            self._outage.passage(),
+            self._driver.session(database=self._database) as session,
+        ):
+            yield session
 
     async def cluster_by_id(self, contact_id: int) -> ClusterRecord | None:
         return await self._read(cypher.READ_CLUSTER_BY_ID, id=contact_id)
@@ -108,10 +128,22 @@ class ContactRepository:
         return await self._read(cypher.READ_CLUSTER_BY_PHONE, phone=phone)
 
     async def _read(self, statement: LiteralString, **params: Any) -> ClusterRecord | None:
-        async with (
-            unavailable_as_error(),
-            asyncio.timeout(self._limits.timeout),
-            self._outage.passage(),
-            self._driver.session(database=self._database) as session,
-        ):
-            return await session.execute_read(read_cluster_transaction, statement, params)
+        async with self._read_session() as session:
+            work = CountedRuns(read_cluster_transaction, "read_cluster", self._events)
+            return await session.execute_read(work, statement, params)
+
+    async def missing_constraints(self) -> list[str]:
+        """The uniqueness constraints identify relies on that Neo4j lacks, as `Label.property`."""
+        async with self._read_session() as session:
+            work = CountedRuns(_unique_properties, "readiness", self._events)
+            present = await session.execute_read(work)
+        return [
+            f"{label}.{prop}"
+            for label, prop in cypher.UNIQUE_PROPERTIES
+            if (label, prop) not in present
+        ]
+
+
+async def _unique_properties(tx: AsyncManagedTransaction) -> set[tuple[str, str]]:
+    result = await tx.run(cypher.UNIQUE_PROPERTIES_PRESENT)
+    return {(record["label"], record["property"]) async for record in result}

@@ -20,7 +20,10 @@ from resolvers.connection import build_repository
 from resolvers.context import GraphQLApp
 from resolvers.errors import ApiError, UnexpectedErrors, handle_error
 from resolvers.graphiql_assets import asset_endpoint
+from resolvers.health import healthz, readyz
+from resolvers.metrics import Neo4jMetrics, metrics_endpoint
 from resolvers.openapi import openapi_endpoint
+from resolvers.request_log import RequestLog
 from resolvers.rest import identify_endpoint
 from resolvers.settings import Settings
 from schema.root import GraphQLLimits, build_schema
@@ -35,7 +38,7 @@ class State(TypedDict):
 def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[State]:
-        driver, repository = build_repository(settings, connection)
+        driver, repository = build_repository(settings, connection, Neo4jMetrics())
         try:
             try:
                 await repository.prepare()
@@ -60,8 +63,12 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
             Route("/identify", identify_endpoint, methods=["POST"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
             Route("/graphql-assets/{name:path}", asset_endpoint, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
         middleware=[
+            Middleware(RequestLog),
             Middleware(UnexpectedErrors),
             Middleware(
                 CORSMiddleware,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from neo4j import AsyncDriver
 
 from graphdb.driver import Neo4jConnection, create_driver
+from graphdb.events import RepositoryEvents
 from graphdb.local_server import LocalNeo4jConfig, LocalNeo4jError
 from graphdb.repository import ContactRepository, RepositoryLimits
 from resolvers.settings import Settings
@@ -20,7 +21,7 @@ def configured_connection(settings: Settings) -> Neo4jConnection | None:
 
 
 def build_repository(
-    settings: Settings, connection: Neo4jConnection
+    settings: Settings, connection: Neo4jConnection, events: RepositoryEvents | None = None
 ) -> tuple[AsyncDriver, ContactRepository]:
     """The driver and the repository on it, as the settings size them; the caller closes both."""
     driver = create_driver(
@@ -34,7 +35,7 @@ def build_repository(
         max_in_flight=settings.neo4j_max_in_flight,
         id_block_size=settings.id_block_size,
     )
-    return driver, ContactRepository(driver, connection.database, limits)
+    return driver, ContactRepository(driver, connection.database, limits, events)
 
 
 def local_config(settings: Settings) -> LocalNeo4jConfig:

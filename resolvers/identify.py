@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from graphdb.repository import ContactRepository
 from resolvers.identifiers import InvalidIdentifier, canonical_identifiers
+from resolvers.metrics import count_outcome
+from resolvers.request_log import note_outcome
 from schema.errors import InvalidInput
 from schema.types import Identity
 
@@ -18,4 +20,6 @@ async def identify(
             code=identifiers.code, message=identifiers.message, field=identifiers.field
         )
     result = await repository.identify(identifiers.email, identifiers.phone)
+    count_outcome(result.outcome)
+    note_outcome(result.outcome.value)
     return Identity.from_record(result.cluster)

@@ -2,42 +2,64 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
 
 import uvicorn
 
+from graphdb.driver import Neo4jConnection
 from graphdb.local_server import LocalNeo4j, LocalNeo4jError
-from resolvers.app import create_app
 from resolvers.connection import configured_connection, local_config
 from resolvers.logs import configure_logging
 from resolvers.settings import Settings
 
+# Workers are separate processes that get an import string, not objects: everything they need
+# reaches them through the environment. (This module must not import resolvers.app: that would
+# import prometheus_client here before PROMETHEUS_MULTIPROC_DIR is set.)
+WORKER_APP = "resolvers.worker:create_worker_app"
+
 
 def main() -> int:
     settings = Settings.from_environment()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format)
     local: LocalNeo4j | None = None
     try:
-        connection = configured_connection(settings)
-        if connection is None:
-            local = LocalNeo4j(local_config(settings))
-            print(f"Starting Neo4j in {settings.neo4j_home} ...", flush=True)
-            local.start()
-            connection = local.connection
+        with ExitStack() as cleanup:
+            connection = configured_connection(settings)
+            if connection is None:
+                local = LocalNeo4j(local_config(settings))
+                print(f"Starting Neo4j in {settings.neo4j_home} ...", flush=True)
+                local.start()
+                connection = local.connection
+                print(
+                    f"Neo4j Browser: {local.config.http_url}browser/  (user neo4j, password in "
+                    f"{local.config.password_file})",
+                    flush=True,
+                )
+            _export_connection(connection)
+            metrics_dir = settings.prometheus_multiproc_dir
+            if metrics_dir is None and settings.workers > 1:
+                metrics_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory()))
+            if metrics_dir is not None:
+                _export_metrics_dir(metrics_dir)
             print(
-                f"Neo4j Browser: {local.config.http_url}browser/  (user neo4j, password in "
-                f"{local.config.password_file})",
-                flush=True,
+                f"GraphQL and GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True
             )
-        print(f"GraphQL and GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
-        uvicorn.run(
-            create_app(settings, connection),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level.lower(),
-            # Uvicorn's loggers propagate to the masking handler set up above.
-            log_config=None,
-        )
+            uvicorn.run(
+                WORKER_APP,
+                factory=True,
+                workers=settings.workers,
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level.lower(),
+                # Uvicorn's loggers propagate to the masking handler set up above.
+                log_config=None,
+                # resolvers.request_log writes the one access line per request.
+                access_log=False,
+            )
     except LocalNeo4jError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -48,6 +70,22 @@ def main() -> int:
             print("Stopping Neo4j ...", flush=True)
             local.stop()
     return 0
+
+
+def _export_connection(connection: Neo4jConnection) -> None:
+    """The local Neo4j's address and password too: the workers are this process's children."""
+    os.environ["NEO4J_URI"] = connection.uri
+    os.environ["NEO4J_USER"] = connection.user
+    os.environ["NEO4J_PASSWORD"] = connection.password or ""
+    os.environ["NEO4J_DATABASE"] = connection.database
+
+
+def _export_metrics_dir(path: Path) -> None:
+    # prometheus_client wants the folder emptied between runs: stale files would add old counts.
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 
 if __name__ == "__main__":

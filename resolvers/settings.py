@@ -33,6 +33,12 @@ class Settings:
     max_body_bytes: int
     id_block_size: int
     log_level: str
+    # "json": one JSON object a line, for log pipelines; "text": plain lines, for reading.
+    log_format: str
+    # uvicorn worker processes; each keeps its own pool of Neo4j connections.
+    workers: int
+    # Where worker processes share their metrics; unset with WORKERS > 1: a temporary folder.
+    prometheus_multiproc_dir: Path | None
     # Origins allowed to call the API from a browser; empty allows none (CORS is closed).
     cors_allow_origins: tuple[str, ...]
     graphql_max_depth: int
@@ -64,6 +70,11 @@ class Settings:
             max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=64 * 1024),
             id_block_size=config("ID_BLOCK_SIZE", cast=_positive, default=64),
             log_level=config("LOG_LEVEL", default="info"),
+            log_format=config("LOG_FORMAT", cast=_log_format, default="json"),
+            workers=config("WORKERS", cast=_positive, default=1),
+            prometheus_multiproc_dir=config(
+                "PROMETHEUS_MULTIPROC_DIR", cast=_optional_path, default=""
+            ),
             cors_allow_origins=config("CORS_ALLOW_ORIGINS", cast=_comma_list, default=""),
             graphql_max_depth=config("GRAPHQL_MAX_DEPTH", cast=_positive, default=8),
             graphql_max_aliases=config("GRAPHQL_MAX_ALIASES", cast=_positive, default=15),
@@ -77,6 +88,16 @@ def _positive(value: str) -> int:
     if number < 1:
         raise ValueError(f"must be a positive whole number, not {value}")
     return number
+
+
+def _log_format(value: str) -> str:
+    if value not in ("json", "text"):
+        raise ValueError(f"must be json or text, not {value}")
+    return value
+
+
+def _optional_path(value: str) -> Path | None:
+    return Path(value) if value else None
 
 
 def _comma_list(value: str) -> tuple[str, ...]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -18,6 +20,7 @@ from graphdb.driver import Neo4jConnection, create_driver
 from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, LocalNeo4jError, free_port
 from graphdb.repository import ContactRepository
 from resolvers.app import create_app
+from resolvers.logs import configure_logging
 from resolvers.settings import Settings
 
 # Tests wipe the database they use. A database that holds data without this marker was not
@@ -159,3 +162,17 @@ async def client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with app_client(settings, neo4j) as client:
         yield client
+
+
+@pytest.fixture
+def log_output() -> Iterator[io.StringIO]:
+    """What the service logs during a test, as the JSON lines it writes by default."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    output = io.StringIO()
+    configure_logging("debug", stream=output)
+    try:
+        yield output
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import io
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from neo4j import AsyncDriver
 from graphdb.driver import Neo4jConnection
 from graphdb.local_server import LocalNeo4jConfig, _neo4j_conf
 from graphdb.repository import ContactRepository
-from resolvers.logs import configure_logging, mask
+from resolvers.logs import mask
 from resolvers.settings import Settings
 from tests.conftest import app_client
 
@@ -78,19 +77,6 @@ def test_mask_hides_emails_and_phone_numbers() -> None:
     text = mask("lorraine@hillvalley.edu called from +15550100199, then 123456")
 
     assert text == "l***@hillvalley.edu called from +*********99, then ****56"
-
-
-@pytest.fixture
-def log_output() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    output = io.StringIO()
-    configure_logging("debug", stream=output)
-    try:
-        yield output
-    finally:
-        root.handlers[:], level = saved
-        root.setLevel(level)
 
 
 async def _explode(*_args: object) -> None:

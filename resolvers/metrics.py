@@ -1,0 +1,91 @@
+"""Prometheus metrics at /metrics: HTTP requests, identify outcomes, Neo4j retries and failures.
+
+prometheus_client picks single- or multi-process storage when it is imported: resolvers.serve sets
+PROMETHEUS_MULTIPROC_DIR before any worker process imports this module, and imports it itself
+never, so each worker writes its values to a file there and any worker's /metrics adds them up.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.requests import Request
+from starlette.responses import Response
+
+from graphdb.errors import FAILURE_KINDS
+from graphdb.records import IdentifyOutcome
+
+HTTP_REQUESTS = Counter(
+    "identity_http_requests",
+    "HTTP requests answered, by route template (not raw path) and status.",
+    ["method", "route", "status"],
+)
+HTTP_DURATION = Histogram(
+    "identity_http_request_duration_seconds",
+    "Time from a request's arrival to the last byte of its answer.",
+    ["method", "route"],
+    # Identify takes milliseconds when Neo4j is well; the top buckets catch the REQUEST_TIMEOUT.
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+IDENTIFY_OUTCOMES = Counter(
+    "identity_identify_outcomes",
+    "What each committed identify did: created_primary, added_secondary, merged or nothing_new.",
+    ["outcome"],
+)
+TRANSACTION_RETRIES = Counter(
+    "identity_neo4j_transaction_retries",
+    "Runs of a managed transaction function after its first (the driver retried it).",
+    ["transaction"],
+)
+NEO4J_ERRORS = Counter(
+    "identity_neo4j_errors",
+    "Neo4j failures that ended a repository call, by kind.",
+    ["kind"],
+)
+
+# Every outcome and kind is shown from the start, at zero, so a rate over them is never missing.
+for _outcome in IdentifyOutcome:
+    IDENTIFY_OUTCOMES.labels(_outcome.value)
+for _kind in FAILURE_KINDS:
+    NEO4J_ERRORS.labels(_kind)
+
+
+class Neo4jMetrics:
+    """The repository's events (graphdb.events.RepositoryEvents), counted."""
+
+    def transaction_retried(self, transaction: str) -> None:
+        TRANSACTION_RETRIES.labels(transaction).inc()
+
+    def neo4j_failed(self, kind: str) -> None:
+        NEO4J_ERRORS.labels(kind).inc()
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    HTTP_REQUESTS.labels(method, route, str(status)).inc()
+    HTTP_DURATION.labels(method, route).observe(seconds)
+
+
+def count_outcome(outcome: IdentifyOutcome) -> None:
+    IDENTIFY_OUTCOMES.labels(outcome.value).inc()
+
+
+async def metrics_endpoint(_request: Request) -> Response:
+    return Response(generate_latest(_registry()), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _registry() -> CollectorRegistry:
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        return REGISTRY
+    # Read afresh at each scrape: the files of every worker, this one's included.
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
+    return registry

@@ -1,0 +1,21 @@
+"""The app one uvicorn worker process serves, built from the environment resolvers.serve set."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from resolvers.app import create_app
+from resolvers.connection import configured_connection
+from resolvers.logs import configure_logging
+from resolvers.settings import Settings
+
+
+def create_worker_app() -> Starlette:
+    """uvicorn's factory: a worker process gets only an import string and the environment."""
+    settings = Settings.from_environment()
+    # Worker processes start with logging as Python leaves it; uvicorn configures none here.
+    configure_logging(settings.log_level, log_format=settings.log_format)
+    connection = configured_connection(settings)
+    if connection is None:
+        raise RuntimeError("NEO4J_URI is unset: start the service with `python -m resolvers.serve`")
+    return create_app(settings, connection)
