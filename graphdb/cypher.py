@@ -129,11 +129,13 @@ WITH DISTINCT winner AS primary
 )
 
 # A secondary must never look older than its primary, even if the clock steps back: then it
-# takes the primary's time plus one microsecond.
+# takes the primary's time plus one microsecond. $createdAt is null for the service's requests
+# (they happen now) and a historical order's time for `identity import`.
 CREATE_CONTACT_AND_READ: LiteralString = (
     """
 OPTIONAL MATCH (primary:Contact {id: $primaryId})
-WITH primary, datetime.truncate('microsecond', datetime.statement()) AS now
+WITH primary,
+     coalesce($createdAt, datetime.truncate('microsecond', datetime.statement())) AS now
 WITH primary,
      CASE WHEN primary IS NOT NULL AND primary.createdAt >= now
           THEN primary.createdAt + duration({microseconds: 1}) ELSE now END AS createdAt

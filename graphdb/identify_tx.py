@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, LiteralString
 
 from neo4j import AsyncManagedTransaction, Record
@@ -29,9 +30,15 @@ class _Primary:
 
 
 async def identify_transaction(
-    tx: AsyncManagedTransaction, email: str | None, phone: str | None, ids: IdLender
+    tx: AsyncManagedTransaction,
+    email: str | None,
+    phone: str | None,
+    ids: IdLender,
+    created_at: datetime | None = None,
 ) -> IdentifyRecord:
     """The identify transaction. The driver may run it again on a deadlock: it only touches tx.
+
+    created_at is the new contact's time when it is not now (a historical order being imported).
 
     Locking, so that requests on the same clusters serialise and others never wait:
     1. The request's Email and Phone nodes (MERGEd, emails before phones). While they are held
@@ -58,7 +65,7 @@ async def identify_transaction(
     if not seen.primaries:
         cluster = await _write_and_read(
             tx, cypher.CREATE_CONTACT_AND_READ,
-            id=ids.lend(), email=email, phone=phone, primaryId=None,
+            id=ids.lend(), email=email, phone=phone, primaryId=None, createdAt=created_at,
         )  # fmt: skip
         return IdentifyRecord(cluster, IdentifyOutcome.CREATED_PRIMARY)
 
@@ -72,7 +79,7 @@ async def identify_transaction(
     if email_is_new or phone_is_new:
         cluster = await _write_and_read(
             tx, cypher.CREATE_CONTACT_AND_READ,
-            id=ids.lend(), email=email, phone=phone, primaryId=winner.id,
+            id=ids.lend(), email=email, phone=phone, primaryId=winner.id, createdAt=created_at,
         )  # fmt: skip
         return IdentifyRecord(cluster, IdentifyOutcome.ADDED_SECONDARY)
     if seen.cluster is None or seen.cluster.primary.id != winner.id:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, LiteralString
 
 from neo4j import AsyncDriver, unit_of_work
@@ -71,8 +72,13 @@ class ContactRepository:
     async def close(self) -> None:
         await self._outage.close()
 
-    async def identify(self, email: str | None, phone: str | None) -> IdentifyRecord:
-        """Link one (email, phone) sighting into its cluster; arguments are already canonical."""
+    async def identify(
+        self, email: str | None, phone: str | None, created_at: datetime | None = None
+    ) -> IdentifyRecord:
+        """Link one (email, phone) sighting into its cluster; arguments are already canonical.
+
+        created_at (timezone-aware) dates a historical sighting; None means now.
+        """
         if not self._ready:
             await self.prepare()
         keys = [("email", email)] if email is not None else []
@@ -90,7 +96,9 @@ class ContactRepository:
             await self._ids.keep_at_least(self._limits.max_in_flight)
             ids = self._ids.lender()
             async with self._driver.session(database=self._database) as session:
-                result = await session.execute_write(self._identify_work, email, phone, ids)
+                result = await session.execute_write(
+                    self._identify_work, email, phone, ids, created_at
+                )
         created = result.outcome in (
             IdentifyOutcome.CREATED_PRIMARY,
             IdentifyOutcome.ADDED_SECONDARY,

@@ -31,7 +31,7 @@ _STATEMENTS: list[tuple[LiteralString, dict[str, Any]]] = [
         # Each creates a contact, rolled back at the end; ids below zero are never handed out.
         (
             cypher.CREATE_CONTACT_AND_READ,
-            {"id": -1 - n, "email": email, "phone": phone, "primaryId": primary},
+            {"id": -1 - n, "email": email, "phone": phone, "primaryId": primary, "createdAt": None},
         )
         for n, (email, phone, primary) in enumerate(
             (email, phone, primary)
