@@ -1,5 +1,5 @@
 # The identity service alone; docker-compose.yml pairs it with Neo4j. NEO4J_URI must be set at
-# run time: without it resolvers.serve would try to start a local Neo4j, which needs Java and
+# run time: without it `identity serve` would try to start a local Neo4j, which needs Java and
 # Maven that this image does not have.
 
 FROM python:3.11-slim AS builder
@@ -14,22 +14,24 @@ COPY schema/ schema/
 COPY resolvers/ resolvers/
 COPY graphdb/ graphdb/
 # Runtime dependencies only: the dev extras (pytest, mypy, ruff, ...) stay out of the image.
+# Installs the `identity` console script into /opt/venv/bin too.
 RUN pip install .
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    PYTHONPATH=/app \
     HOST=0.0.0.0 \
     PORT=8000
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin identity
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
-# The source sits beside the venv too: `python -m` puts /app first on sys.path, and settings
-# look for an optional .env next to it. Owned by root, so the service cannot rewrite its code.
+# The source sits beside the venv too, first on sys.path (PYTHONPATH), so settings look for an
+# optional .env next to it. Owned by root, so the service cannot rewrite its code.
 COPY schema/ schema/
 COPY resolvers/ resolvers/
 COPY graphdb/ graphdb/
 USER identity
 EXPOSE 8000
-CMD ["python", "-m", "resolvers.serve"]
+CMD ["identity", "serve"]

@@ -31,7 +31,7 @@ neo4j-jars: $(STAMP)
 	$(PY) -m graphdb.local_server fetch
 
 run: $(STAMP) $(GRAPHIQL)
-	$(PY) -m resolvers.serve
+	$(VENV)/bin/identity serve
 
 test: $(STAMP) $(GRAPHIQL) lint typecheck
 	$(PY) -m pytest
@@ -49,7 +49,7 @@ schema: $(STAMP)
 
 # Lists every invariant violation in the graph of NEO4J_URI, or of the running `make run`.
 check-graph: $(STAMP)
-	$(PY) -m resolvers.check_graph
+	$(VENV)/bin/identity check
 
 # A bounded load run (SOAK_SECONDS, default 120) with its own Neo4j and service; SOAK_ARGS adds
 # faults, e.g. SOAK_ARGS="--kill-neo4j 3 --kill-service 2".
@@ -66,7 +66,7 @@ bench: $(STAMP)
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 neo4j-stop: $(STAMP)
-	$(PY) -m graphdb.local_server stop
+	$(VENV)/bin/identity neo4j stop
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

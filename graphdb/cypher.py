@@ -85,6 +85,8 @@ _READ_CLUSTER: LiteralString = "RETURN" + _CLUSTER_COLUMNS
 # cluster, the answer. Otherwise (a merge, or a primary still to lock) the caller goes on.
 # A secondary must never look older than its primary, even if the clock steps back: then it takes
 # the primary's time plus one microsecond. $id is lent before the statement and given back unused.
+# $createdAt is null for the service's requests (they happen now) and a historical order's time
+# for `identity import`.
 _CREATE_IF_NEW_AND_RETURN: LiteralString = (
     """
 WITH lockedPrimaryIds, viaEmail, viaPhone, coalesce(viaEmail, viaPhone) AS found,
@@ -96,7 +98,7 @@ WITH lockedPrimaryIds, viaEmail, viaPhone, found, bringsNew,
            AND found.id IN lockedPrimaryIds) AS decided
 CALL (found, bringsNew, decided) {
   UNWIND CASE WHEN decided AND bringsNew THEN [found] ELSE [] END AS primary
-  WITH primary, datetime.truncate('microsecond', datetime.statement()) AS now
+  WITH primary, coalesce($createdAt, datetime.truncate('microsecond', datetime.statement())) AS now
   WITH primary,
        CASE WHEN primary IS NOT NULL AND primary.createdAt >= now
             THEN primary.createdAt + duration({microseconds: 1}) ELSE now END AS createdAt

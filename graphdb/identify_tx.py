@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, LiteralString
 
 from neo4j import AsyncManagedTransaction, Record
@@ -29,9 +30,15 @@ class _Primary:
 
 
 async def identify_transaction(
-    tx: AsyncManagedTransaction, email: str | None, phone: str | None, ids: IdLender
+    tx: AsyncManagedTransaction,
+    email: str | None,
+    phone: str | None,
+    ids: IdLender,
+    created_at: datetime | None = None,
 ) -> IdentifyRecord:
     """The identify transaction. The driver may run it again on a deadlock: it only touches tx.
+
+    created_at is the new contact's time when it is not now (a historical order being imported).
 
     Locking, so that requests on the same clusters serialise and others never wait:
     1. The request's Email and Phone nodes (MERGEd, emails before phones). While they are held
@@ -49,13 +56,15 @@ async def identify_transaction(
     # Lent before the locks, since the locking statement itself may create the contact; an id
     # not used goes back to the allocator after the commit (IdLender.settle).
     contact_id = ids.lend()
-    seen = await _locked_read(tx, cypher.LOCK_AND_READ, email=email, phone=phone, id=contact_id)
+    seen = await _locked_read(
+        tx, cypher.LOCK_AND_READ, email=email, phone=phone, id=contact_id, createdAt=created_at
+    )
     locked = set(seen.locked_ids)
     while not seen.primaries.keys() <= locked:
         primary_ids = sorted(seen.primaries.keys() | locked)
         seen = await _locked_read(
             tx, cypher.LOCK_PRIMARIES_AND_READ,
-            primaryIds=primary_ids, email=email, phone=phone, id=contact_id,
+            primaryIds=primary_ids, email=email, phone=phone, id=contact_id, createdAt=created_at,
         )  # fmt: skip
         locked.update(seen.locked_ids)
 

@@ -212,7 +212,7 @@ class LocalNeo4j:
         if pid and _is_our_server(pid, self.config.home):
             raise LocalNeo4jError(
                 f"A Neo4j started from {self.config.home} is still running (PID {pid}). "
-                f"Stop it with: python -m graphdb.local_server stop --home {self.config.home}"
+                f"Stop it with: identity neo4j stop (NEO4J_HOME_DIR={self.config.home})"
             )
         print(f"Removing stale PID file {self.pid_file} (PID {pid} is not running).")
         self.pid_file.unlink()
@@ -317,9 +317,53 @@ def stop_pid(pid: int, timeout: float) -> None:
         while time.monotonic() < deadline:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
-            os.kill(pid, 0)
+            if _has_exited(pid):
+                return
             time.sleep(0.1)
         os.kill(pid, signal.SIGKILL)
+
+
+def _has_exited(pid: int) -> bool:
+    # A server started by an earlier `identity neo4j start` is not our child: once it exits it
+    # stays a zombie until its new parent reaps it, and some init processes never do.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+def running_pid(home: Path) -> int | None:
+    """The PID of the server started from this home, if it is still running."""
+    pid_file = home / "run" / PID_FILE
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(pid_file.read_text().strip())
+        if _is_our_server(pid, home.resolve()):
+            return pid
+    return None
+
+
+def stop_running(home: Path, timeout: float = 60.0) -> int | None:
+    """Stops the server started from this home, by its PID; returns that PID, or None."""
+    pid = running_pid(home)
+    if pid is not None:
+        stop_pid(pid, timeout)
+    (home / "run" / PID_FILE).unlink(missing_ok=True)
+    return pid
+
+
+def configured_ports(home: Path) -> tuple[int, int] | None:
+    """(Bolt, HTTP) ports from the home's neo4j.conf: those the server runs on, whatever the
+    environment of the process asking says."""
+    ports: dict[str, int] = {}
+    with contextlib.suppress(OSError):
+        for line in (home / "conf" / "neo4j.conf").read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key in ("server.bolt.listen_address", "server.http.listen_address"):
+                ports[key] = int(value.rpartition(":")[2])
+    if len(ports) != 2:
+        return None
+    return ports["server.bolt.listen_address"], ports["server.http.listen_address"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -331,15 +375,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "fetch":
             fetch_jars()
             return 0
-        pid_file = args.home / "run" / PID_FILE
-        pid = int(pid_file.read_text().strip()) if pid_file.exists() else 0
-        if not pid or not _is_our_server(pid, args.home.resolve()):
+        pid = stop_running(args.home)
+        if pid is None:
             print(f"No local Neo4j is running from {args.home}.")
-            pid_file.unlink(missing_ok=True)
-            return 0
-        stop_pid(pid, 60.0)
-        pid_file.unlink(missing_ok=True)
-        print(f"Stopped Neo4j (PID {pid}).")
+        else:
+            print(f"Stopped Neo4j (PID {pid}).")
     except LocalNeo4jError as error:
         print(error, file=sys.stderr)
         return 1

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, LiteralString
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession, unit_of_work
@@ -79,8 +80,13 @@ class ContactRepository:
     async def close(self) -> None:
         await self._outage.close()
 
-    async def identify(self, email: str | None, phone: str | None) -> IdentifyRecord:
-        """Link one (email, phone) sighting into its cluster; arguments are already canonical."""
+    async def identify(
+        self, email: str | None, phone: str | None, created_at: datetime | None = None
+    ) -> IdentifyRecord:
+        """Link one (email, phone) sighting into its cluster; arguments are already canonical.
+
+        created_at (timezone-aware) dates a historical sighting; None means now.
+        """
         if not self._ready:
             await self.prepare()
         keys = [("email", email)] if email is not None else []
@@ -99,7 +105,7 @@ class ContactRepository:
             ids = self._ids.lender()
             async with self._driver.session(database=self._database) as session:
                 work = CountedRuns(self._identify_work, "identify", self._events)
-                result = await session.execute_write(work, email, phone, ids)
+                result = await session.execute_write(work, email, phone, ids, created_at)
         created = result.outcome in (
             IdentifyOutcome.CREATED_PRIMARY,
             IdentifyOutcome.ADDED_SECONDARY,

@@ -22,13 +22,19 @@ _STATEMENTS: list[tuple[LiteralString, dict[str, Any]]] = [
     # Each plans the locking statement with and without its create step; the contacts made are
     # rolled back at the end, and ids below zero are never handed out.
     *[
-        (cypher.LOCK_AND_READ, {"email": email, "phone": phone, "id": -1 - n})
+        (cypher.LOCK_AND_READ, {"email": email, "phone": phone, "id": -1 - n, "createdAt": None})
         for n, (email, phone) in enumerate(((_EMAIL, _PHONE), (_EMAIL, None), (None, _PHONE)))
     ],
     *[
         (
             cypher.LOCK_PRIMARIES_AND_READ,
-            {"primaryIds": [_MISSING_ID], "email": email, "phone": phone, "id": -4 - n},
+            {
+                "primaryIds": [_MISSING_ID],
+                "email": email,
+                "phone": phone,
+                "id": -4 - n,
+                "createdAt": None,
+            },
         )
         for n, (email, phone) in enumerate(((_EMAIL, _PHONE), (_EMAIL, None), (None, _PHONE)))
     ],

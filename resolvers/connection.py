@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from neo4j import AsyncDriver
 
 from graphdb.driver import Neo4jConnection, create_driver
 from graphdb.events import RepositoryEvents
-from graphdb.local_server import LocalNeo4jConfig, LocalNeo4jError
+from graphdb.local_server import LocalNeo4jConfig, LocalNeo4jError, configured_ports
 from graphdb.repository import ContactRepository, RepositoryLimits
 from resolvers.settings import Settings
 
@@ -52,9 +54,13 @@ def local_config(settings: Settings) -> LocalNeo4jConfig:
 def running_local_connection(settings: Settings) -> Neo4jConnection:
     """The local server started by `make run`, for tools that use it while it runs."""
     config = local_config(settings)
+    # The ports it was started with, which need not be those of this process's environment.
+    if (ports := configured_ports(config.home)) is not None:
+        config = dataclasses.replace(config, bolt_port=ports[0], http_port=ports[1])
     if not config.password_file.exists():
         raise LocalNeo4jError(
-            f"No local Neo4j in {config.home}: start it with `make run`, or set NEO4J_URI."
+            f"No local Neo4j in {config.home}: start it with `identity neo4j start` "
+            "(or `make run`), or set NEO4J_URI."
         )
     return Neo4jConnection(config.bolt_uri, "neo4j", config.password_file.read_text().strip())
 

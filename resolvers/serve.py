@@ -1,4 +1,4 @@
-"""`make run`: start a local Neo4j unless NEO4J_URI is set, then serve the app until Ctrl-C."""
+"""`identity serve` (`make run`): a local Neo4j unless NEO4J_URI is set, then serve until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import uvicorn
 
 from graphdb.driver import Neo4jConnection
-from graphdb.local_server import LocalNeo4j, LocalNeo4jError
-from resolvers.connection import configured_connection, local_config
+from graphdb.local_server import LocalNeo4j, LocalNeo4jError, running_pid
+from resolvers.connection import configured_connection, local_config, running_local_connection
 from resolvers.logs import configure_logging
 from resolvers.settings import Settings
 
@@ -29,6 +29,10 @@ def main() -> int:
     try:
         with ExitStack() as cleanup:
             connection = configured_connection(settings)
+            if connection is None and running_pid(settings.neo4j_home) is not None:
+                # Started by `identity neo4j start`: use it, and leave it running on the way out.
+                connection = running_local_connection(settings)
+                print(f"Using the Neo4j already running from {settings.neo4j_home}", flush=True)
             if connection is None:
                 local = LocalNeo4j(local_config(settings))
                 print(f"Starting Neo4j in {settings.neo4j_home} ...", flush=True)

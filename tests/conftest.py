@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from neo4j import AsyncDriver, GraphDatabase
+from neo4j import AsyncDriver, Driver, GraphDatabase
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from graphdb.driver import Neo4jConnection, create_driver
@@ -176,3 +176,13 @@ def log_output() -> Iterator[io.StringIO]:
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
+
+
+@pytest.fixture
+def graph(neo4j: Neo4jConnection) -> Iterator[Driver]:
+    """A wiped database and a sync driver, for sync tests that run the `identity` command (it
+    runs an event loop of its own, so it cannot be called from an async test)."""
+    auth = (neo4j.user, neo4j.password) if neo4j.password else None
+    with GraphDatabase.driver(neo4j.uri, auth=auth, notifications_min_severity="OFF") as driver:
+        driver.execute_query(WIPE, database_=neo4j.database)
+        yield driver
