@@ -97,7 +97,7 @@ class Bench:
 
     def warm_up(self) -> None:
         # Plans, the JIT and the page cache settle before anything is recorded.
-        for api in ("rest", "graphql", "driver"):
+        for api in self.args.mix_apis:
             self.measure("mix", api, self.args.concurrency, self.args.warm_up)
 
     def profile(self, api: str) -> Path:
@@ -155,7 +155,13 @@ def _grow(bench: Bench, connection: Neo4jConnection, customers: int) -> None:
 
 def benchmark(args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path) -> list[Row]:
     connection = neo4j.connection
-    service = Service(connection, scratch / "service.log")
+    # Logging as the service logs by default: one JSON line per request, to a file.
+    service = Service(
+        connection,
+        scratch / "service.log",
+        {"LOG_LEVEL": "info"},
+        args.uvicorn.split() if args.uvicorn is not None else None,
+    )
     neo4j_pid = int(neo4j.pid_file.read_text())
     bench = Bench(args, service, neo4j_pid, scratch, Population(customers=0))
     _grow(bench, connection, args.small // CONTACTS_PER_CUSTOMER)
@@ -163,15 +169,15 @@ def benchmark(args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path) -> lis
     rows: list[Row] = []
     try:
         bench.warm_up()
-        rows += [bench.run("mix", api) for api in ("rest", "graphql", "driver")]
+        rows += [bench.run("mix", api) for api in args.mix_apis]
         if args.profile:
             for api in ("rest", "graphql"):
                 print(f"profile of the service: {bench.profile(api)}", flush=True)
         if args.large:
             _grow(bench, connection, args.large // CONTACTS_PER_CUSTOMER)
             bench.warm_up()
-            rows += [bench.run("mix", api) for api in ("rest", "graphql", "driver")]
-        rows += [bench.run(workload, "rest") for workload in PURE_WORKLOADS]
+            rows += [bench.run("mix", api) for api in args.mix_apis]
+        rows += [bench.run(workload, "rest") for workload in args.pure]
         if args.big_cluster:
             report = _seed(connection, seed_big_cluster, args.big_cluster, SEEDED_AT)
             bench.population.big_cluster_size = args.big_cluster
@@ -184,6 +190,10 @@ def benchmark(args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path) -> lis
     return rows
 
 
+def _names(text: str) -> list[str]:
+    return [name for name in text.split(",") if name]
+
+
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "15")))
@@ -194,7 +204,16 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--big-cluster", type=int, default=10_000, help="contacts; 0 skips it")
     parser.add_argument("--big-cluster-concurrency", type=int, default=4)
     parser.add_argument(
+        "--mix-apis", type=_names, default=["rest", "graphql", "driver"], help="comma-separated"
+    )
+    parser.add_argument(
+        "--pure", type=_names, default=list(PURE_WORKLOADS), help="pure workloads to run"
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="sample the service with py-spy during a mix run"
+    )
+    parser.add_argument(
+        "--uvicorn", help='run uvicorn with these options instead, e.g. "--loop asyncio --http h11"'
     )
     parser.add_argument("--heap", default="1g")
     parser.add_argument("--page-cache", default="1g")

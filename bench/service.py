@@ -20,7 +20,11 @@ class Service:
     """Started and stopped by its PID, so it can be killed like a crashed process."""
 
     def __init__(
-        self, connection: Neo4jConnection, log: Path, settings: Mapping[str, str] | None = None
+        self,
+        connection: Neo4jConnection,
+        log: Path,
+        settings: Mapping[str, str] | None = None,
+        uvicorn_options: list[str] | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -31,6 +35,14 @@ class Service:
             "NEO4J_PASSWORD": connection.password or "", "NEO4J_DATABASE": connection.database,
             **(settings or {}),
         }  # fmt: skip
+        self.command = [sys.executable, "-m", "resolvers.serve"]
+        if uvicorn_options is not None:
+            # uvicorn's own command line on the worker app, to try its options one by one.
+            self.command = [
+                sys.executable, "-m", "uvicorn", "resolvers.worker:create_worker_app",
+                "--factory", "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
+                *uvicorn_options,
+            ]  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -41,8 +53,8 @@ class Service:
 
     def start(self, timeout: float = 60.0) -> None:
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "resolvers.serve"], env=self.env, stdout=log, stderr=log
+            self.process = subprocess.Popen(  # noqa: S603
+                self.command, env=self.env, stdout=log, stderr=log
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
