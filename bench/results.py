@@ -151,7 +151,9 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_json(rows: list[Row], found: list[Target], settings: dict[str, Any]) -> Path:
+def write_json(
+    rows: list[Row], found: list[Target], settings: dict[str, Any], extra: dict[str, Any]
+) -> Path:
     RESULTS_DIR.mkdir(exist_ok=True)
     now = datetime.now(UTC)
     path = RESULTS_DIR / f"{now:%Y%m%dT%H%M%SZ}.json"
@@ -161,6 +163,7 @@ def write_json(rows: list[Row], found: list[Target], settings: dict[str, Any]) -
         "settings": settings,
         "rows": [asdict(row) | {"req_per_s": round(row.rate, 1)} for row in rows],
         "targets": [asdict(target) for target in found],
+        **extra,
     }
     path.write_text(json.dumps(record, indent=2) + "\n")
     return path

@@ -17,23 +17,25 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from neo4j.time import DateTime
 
 from bench.cpu import cpu_seconds
+from bench.plans import profile
 from bench.profile import sampler, summarize
 from bench.results import RESULTS_DIR, Row, table, targets, targets_text, write_json
-from bench.seed import CONTACTS_PER_CUSTOMER, SeedReport, seed_big_cluster, seed_customers
+from bench.seed import CONTACTS_PER_CUSTOMER, seed_big_cluster, seed_customers
 from bench.service import Service
 from bench.workloads import Population, Sighting, graphql_body, rest_body, sightings, write_bodies
 from graphdb.driver import Neo4jConnection, create_driver, ensure_constraints
 from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
 
+T = TypeVar("T")
 LUA = Path(__file__).resolve().parent / "wrk_replay.lua"
 WRK_THREADS = 2
 # Bodies written per run: more than any run here sends at the rates seen, so none repeats.
@@ -51,6 +53,7 @@ class Bench:
     population: Population
     contacts: int = 0
     runs: int = 0
+    db_hits: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def measure(self, workload: str, api: str, concurrency: int, seconds: float) -> Row:
         self.runs += 1
@@ -128,13 +131,12 @@ def _wrk(url: str, bodies: Path, concurrency: int, seconds: float) -> dict[str, 
     return parsed
 
 
-def _seed(connection: Neo4jConnection, seeding: Callable[..., Any], *args: Any) -> SeedReport:
-    async def go() -> SeedReport:
+def _with_driver(connection: Neo4jConnection, work: Callable[..., Awaitable[T]], *args: Any) -> T:
+    async def go() -> T:
         driver = create_driver(connection)
         try:
             await ensure_constraints(driver, connection.database)
-            report: SeedReport = await seeding(driver, connection.database, *args)
-            return report
+            return await work(driver, connection.database, *args)
         finally:
             await driver.close()
 
@@ -143,7 +145,7 @@ def _seed(connection: Neo4jConnection, seeding: Callable[..., Any], *args: Any) 
 
 def _grow(bench: Bench, connection: Neo4jConnection, customers: int) -> None:
     first = bench.population.customers
-    report = _seed(connection, seed_customers, first, customers, SEEDED_AT)
+    report = _with_driver(connection, seed_customers, first, customers, SEEDED_AT)
     bench.population.customers = customers
     bench.contacts += report.contacts
     print(
@@ -151,9 +153,14 @@ def _grow(bench: Bench, connection: Neo4jConnection, customers: int) -> None:
         f"({report.rate:,.0f}/s); the database now holds about {bench.contacts:,}",
         flush=True,
     )
+    hits = _with_driver(connection, profile, customers // 4)
+    bench.db_hits[f"{bench.contacts} contacts"] = hits
+    print(f"PROFILE of the locking statement, database hits: {hits}", flush=True)
 
 
-def benchmark(args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path) -> list[Row]:
+def benchmark(
+    args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path
+) -> tuple[list[Row], dict[str, dict[str, int]]]:
     connection = neo4j.connection
     # Logging as the service logs by default: one JSON line per request, to a file.
     service = Service(
@@ -179,7 +186,7 @@ def benchmark(args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path) -> lis
             rows += [bench.run("mix", api) for api in args.mix_apis]
         rows += [bench.run(workload, "rest") for workload in args.pure]
         if args.big_cluster:
-            report = _seed(connection, seed_big_cluster, args.big_cluster, SEEDED_AT)
+            report = _with_driver(connection, seed_big_cluster, args.big_cluster, SEEDED_AT)
             bench.population.big_cluster_size = args.big_cluster
             bench.contacts += report.contacts
             print(f"seeded a cluster of {report.contacts:,} contacts", flush=True)
@@ -187,7 +194,7 @@ def benchmark(args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path) -> lis
                 rows.append(bench.run(workload, "rest", args.big_cluster_concurrency))
     finally:
         service.stop()
-    return rows
+    return rows, bench.db_hits
 
 
 def _names(text: str) -> list[str]:
@@ -197,12 +204,13 @@ def _names(text: str) -> list[str]:
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "15")))
-    parser.add_argument("--warm-up", type=int, default=3)
+    parser.add_argument("--warm-up", type=int, default=8, help="seconds per API, not recorded")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--small", type=int, default=10_000, help="contacts seeded first")
     parser.add_argument("--large", type=int, default=1_000_000, help="contacts; 0 skips it")
     parser.add_argument("--big-cluster", type=int, default=10_000, help="contacts; 0 skips it")
-    parser.add_argument("--big-cluster-concurrency", type=int, default=4)
+    # Requests on one cluster queue on its phone in any case: one at a time shows what each costs.
+    parser.add_argument("--big-cluster-concurrency", type=int, default=1)
     parser.add_argument(
         "--mix-apis", type=_names, default=["rest", "graphql", "driver"], help="comma-separated"
     )
@@ -231,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             scratch / "neo4j", free_port(), free_port(), heap=args.heap, page_cache=args.page_cache
         )
         with LocalNeo4j(config) as neo4j:
-            rows = benchmark(args, neo4j, scratch)
+            rows, bench_db_hits = benchmark(args, neo4j, scratch)
     found = targets(rows, args.small, args.large or None)
     print()
     print(table(rows))
@@ -241,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = {key: value for key, value in vars(args).items() if not key.startswith("_")} | {
         "WORKERS": os.environ.get("WORKERS", "1")
     }
-    print(f"\nwritten to {write_json(rows, found, settings)}")
+    written = write_json(rows, found, settings, {"db_hits": bench_db_hits})
+    print(f"\nwritten to {written}")
     return 0
 
 
