@@ -15,6 +15,7 @@ from starlette.routing import Route
 from graphdb.driver import Neo4jConnection, create_driver
 from graphdb.errors import DatabaseUnavailable
 from graphdb.repository import ContactRepository, RepositoryLimits
+from resolvers.api_docs import docs_asset_endpoint, docs_endpoint
 from resolvers.body_limit import BodySizeLimit
 from resolvers.context import GraphQLApp
 from resolvers.errors import ApiError, UnexpectedErrors, handle_error
@@ -70,6 +71,8 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
             Route("/identify", identify_endpoint, methods=["POST"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
             Route("/graphql-assets/{name:path}", asset_endpoint, methods=["GET"]),
+            Route("/docs", docs_endpoint, methods=["GET"]),
+            Route("/docs-assets/{name:path}", docs_asset_endpoint, methods=["GET"]),
         ],
         middleware=[
             Middleware(UnexpectedErrors),
