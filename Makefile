@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 GRAPHIQL := resolvers/graphiql/node_modules/.installed-stamp
 
-.PHONY: run test lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak bench
+.PHONY: run test lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak bench \
+	test-browser browser-deps browser-screenshot
 
 setup: $(STAMP) $(GRAPHIQL)
 
@@ -35,6 +36,22 @@ run: $(STAMP) $(GRAPHIQL)
 
 test: $(STAMP) $(GRAPHIQL) lint typecheck
 	$(PY) -m pytest
+
+# Headless Chromium against the service and Neo4j Browser (tests/browser, marked `browser`).
+test-browser: $(STAMP) $(GRAPHIQL) browser-deps
+	$(PY) -m pytest -m browser tests/browser
+
+# Debian's chromium and its chromedriver; selenium is pointed at them and downloads nothing.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		sudo=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$sudo apt-get update -q \
+		&& DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q chromium chromium-driver; \
+	fi
+
+# Rewrites docs/images/neo4j-browser-cluster.png: a seeded cluster in Neo4j Browser, styled.
+browser-screenshot: $(STAMP) browser-deps
+	$(PY) -m tests.browser.screenshot
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

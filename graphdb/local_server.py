@@ -123,6 +123,9 @@ def _neo4j_conf(config: LocalNeo4jConfig) -> str:
             "db.transaction.timeout=60s",
             "dbms.usage_report.enabled=false",
             "client.allow_telemetry=false",
+            # Neo4j Browser may fetch `:play` guides and `:style` sheets from these hosts only:
+            # the identity service on this machine serves its cluster guide and style sheet.
+            "browser.remote_content_hostname_whitelist=localhost,127.0.0.1",
             "",
         ]
     )

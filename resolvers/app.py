@@ -9,13 +9,14 @@ from typing import TypedDict
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from graphdb.driver import Neo4jConnection
 from graphdb.errors import DatabaseUnavailable
 from graphdb.repository import ContactRepository
+from resolvers.api_docs import docs_asset_endpoint, docs_endpoint
 from resolvers.body_limit import BodySizeLimit
+from resolvers.browser_guide import ScopedCors, browser_origins, guide_endpoint, style_endpoint
 from resolvers.connection import build_repository
 from resolvers.context import GraphQLApp
 from resolvers.errors import ApiError, UnexpectedErrors, handle_error
@@ -66,16 +67,18 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            Route("/docs", docs_endpoint, methods=["GET"]),
+            Route("/docs-assets/{name:path}", docs_asset_endpoint, methods=["GET"]),
+            Route("/neo4j-browser/guide.html", guide_endpoint, methods=["GET"]),
+            Route("/neo4j-browser/identity.grass", style_endpoint, methods=["GET"]),
         ],
         middleware=[
             Middleware(RequestLog),
             Middleware(UnexpectedErrors),
             Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_allow_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["content-type"],
-                max_age=600,
+                ScopedCors,
+                api_origins=settings.cors_allow_origins,
+                browser_origins=browser_origins(settings),
             ),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         ],
