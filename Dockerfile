@@ -2,6 +2,13 @@
 # run time: without it `identity serve` would try to start a local Neo4j, which needs Java and
 # Maven that this image does not have.
 
+# GraphiQL's and Swagger UI's scripts from the pinned lock file, so /graphql and /docs work with
+# no internet (the service serves them itself).
+FROM node:20-slim AS web-assets
+WORKDIR /assets
+COPY resolvers/graphiql/package.json resolvers/graphiql/package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
@@ -32,6 +39,7 @@ WORKDIR /app
 COPY schema/ schema/
 COPY resolvers/ resolvers/
 COPY graphdb/ graphdb/
+COPY --from=web-assets /assets/node_modules resolvers/graphiql/node_modules
 USER identity
 EXPOSE 8000
 CMD ["identity", "serve"]

@@ -57,3 +57,16 @@ def test_compose_builds_the_image_and_runs_its_command() -> None:
     assert "command" not in service
     assert "entrypoint" not in service
     assert service["environment"]["NEO4J_URI"] == "bolt://neo4j:7687"
+
+
+def test_the_image_serves_graphiql_and_swagger_ui_scripts_from_the_lock_file() -> None:
+    # /graphql and /docs must work with no internet in the container too.
+    *builders, final = _stages()
+    assets = builders[0]
+
+    assert ("RUN", "npm ci --ignore-scripts --no-audit --no-fund --loglevel=error") in assets
+    assert any("package-lock.json" in value for name, value in assets if name == "COPY")
+    assert (
+        "COPY",
+        "--from=web-assets /assets/node_modules resolvers/graphiql/node_modules",
+    ) in final
