@@ -8,7 +8,7 @@ import re
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from bench.soak import Service
+from bench.service import Service
 from graphdb.local_server import LocalNeo4j
 from tests.browser.harness import Neo4jBrowser, seed_back_to_the_future
 

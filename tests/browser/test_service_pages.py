@@ -12,7 +12,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from bench.soak import Service
+from bench.service import Service
 from tests.browser.harness import identify, requested_urls, wait_until
 
 
