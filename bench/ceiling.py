@@ -1,8 +1,9 @@
-"""The driver-only ceiling: the service's repository driven with no HTTP, in a process of its own.
+"""The driver-only ceiling: the service's repository driven with no HTTP, in processes of its own.
 
-`python -m bench.ceiling BODIES SECONDS CONCURRENCY` replays the REST bodies of a file through
-ContactRepository.identify (the function the service calls, built from the same settings and
-environment) as fast as CONCURRENCY callers can, and prints one JSON line like wrk_replay.lua's.
+`python -m bench.ceiling BODIES SECONDS CONCURRENCY PART PARTS` replays every PARTS-th REST body
+of a file, from PART on, through ContactRepository.identify (the function the service calls,
+built from the same settings and environment) as fast as CONCURRENCY callers can, and prints one
+JSON line with every latency. The bench runs as many parts as the service has workers.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import uvloop
 
@@ -21,13 +23,7 @@ from resolvers.connection import build_repository, configured_connection
 from resolvers.settings import Settings
 
 
-def _percentile(ordered: list[float], share: float) -> float:
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-async def replay(sightings: list[Sighting], seconds: float, concurrency: int) -> dict[str, float]:
+async def replay(sightings: list[Sighting], seconds: float, concurrency: int) -> dict[str, Any]:
     settings = Settings.from_environment()
     connection = configured_connection(settings)
     if connection is None:
@@ -58,22 +54,17 @@ async def replay(sightings: list[Sighting], seconds: float, concurrency: int) ->
         elapsed = time.perf_counter() - started
         await repository.close()
         await driver.close()
-    latencies.sort()
     return {
-        "requests": len(latencies),
         "duration_us": elapsed * 1e6,
         "status_errors": errors,
-        **{
-            f"p{int(share * 100)}_us": _percentile(latencies, share) * 1e6
-            for share in (0.50, 0.95, 0.99)
-        },
-        "max_us": latencies[-1] * 1e6 if latencies else 0.0,
+        "latencies_us": [round(latency * 1e6) for latency in latencies],
     }
 
 
 def main(argv: list[str]) -> int:
     bodies, seconds, concurrency = Path(argv[0]), float(argv[1]), int(argv[2])
-    sightings = read_sightings(bodies)
+    part, parts = int(argv[3]), int(argv[4])
+    sightings = read_sightings(bodies)[part::parts]
     # The event loop uvicorn itself runs on, so the comparison is like for like.
     result = uvloop.run(replay(sightings, seconds, concurrency))
     print(json.dumps(result))

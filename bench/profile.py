@@ -38,12 +38,15 @@ def sampler(pid: int, seconds: int, output: Path) -> subprocess.Popen[bytes]:
 
 def _layer(frame: str) -> str:
     match = _FRAME.match(frame)
-    file = match.group("file") if match else frame
+    # py-spy names files relative to their sys.path entry: "neo4j/_async/...py".
+    file = "/" + (match.group("file") if match else frame)
     for name, marker in LAYERS:
         if marker in file:
             return name
     # Frames in C code (uvloop, httptools, the Rust codec) have no Python file.
-    return "other (C extensions, idle loop)" if not file.endswith(".py") else "other Python"
+    if not file.endswith(".py"):
+        return "generated code, C extensions, idle loop"
+    return "other Python"
 
 
 def summarize(stacks: Path, top: int = 15) -> str:

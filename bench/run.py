@@ -88,15 +88,34 @@ class Bench:
         )
 
     def _ceiling(self, bodies: Path, concurrency: int, seconds: float) -> dict[str, Any]:
-        command = [sys.executable, "-m", "bench.ceiling", str(bodies), str(seconds)]
-        command.append(str(concurrency))
-        completed = subprocess.run(  # noqa: S603
-            command, env=self.service.env, capture_output=True, text=True, check=False
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(f"the driver-only run failed:\n{completed.stderr[-3000:]}")
-        parsed: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-        return parsed
+        # As many processes as the service has workers, sharing the concurrency: the ceiling of
+        # the same deployment, minus HTTP.
+        parts = max(1, int(self.service.env.get("WORKERS", "1")))
+        share = str(max(1, concurrency // parts))
+        processes = [
+            self._start(["bench.ceiling", str(bodies), str(seconds), share, str(part), str(parts)])
+            for part in range(parts)
+        ]
+        outputs = []
+        for process in processes:
+            stdout, stderr = process.communicate(timeout=seconds + 120)
+            if process.returncode != 0:
+                raise RuntimeError(f"the driver-only run failed:\n{stderr[-3000:]}")
+            outputs.append(json.loads(stdout.strip().splitlines()[-1]))
+        latencies = sorted(us for output in outputs for us in output["latencies_us"])
+        return {
+            "requests": len(latencies),
+            "duration_us": max(output["duration_us"] for output in outputs),
+            "status_errors": sum(output["status_errors"] for output in outputs),
+            **{f"p{share}_us": _percentile(latencies, share / 100) for share in (50, 95, 99)},
+            "max_us": latencies[-1] if latencies else 0,
+        }
+
+    def _start(self, module_and_args: list[str]) -> subprocess.Popen[str]:
+        return subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", *module_and_args],
+            env=self.service.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
 
     def warm_up(self) -> None:
         # Plans, the JIT and the page cache settle before anything is recorded.
@@ -118,10 +137,15 @@ class Bench:
         return row
 
 
+def _percentile(ordered: list[int], share: float) -> int:
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0
+
+
 def _wrk(url: str, bodies: Path, concurrency: int, seconds: float) -> dict[str, Any]:
+    threads = min(WRK_THREADS, concurrency)  # wrk wants a connection per thread at least
     command = [
-        "wrk", f"-t{WRK_THREADS}", f"-c{concurrency}", f"-d{round(seconds)}s", "--timeout", "15s",
-        "-s", str(LUA), url, "--", str(bodies), str(WRK_THREADS),
+        "wrk", f"-t{threads}", f"-c{concurrency}", f"-d{round(seconds)}s", "--timeout", "15s",
+        "-s", str(LUA), url, "--", str(bodies), str(threads),
     ]  # fmt: skip
     completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     last = completed.stdout.strip().splitlines()[-1] if completed.stdout.strip() else ""
