@@ -79,7 +79,10 @@ async def measure(neo4j_pid: int, driver: AsyncDriver) -> list[str]:
         ("write tx, 4 locking MERGEs", _write_many(4), 4),
         ("write tx, 16 locking MERGEs", _write_many(16), 16),
     ]
-    await _drive(driver, _write_one, TRANSACTIONS // 2)  # warm-up: plans, the JIT
+    # Warm-up: plans, and above all the JIT, which keeps improving for tens of seconds.
+    for _ in range(4):
+        await _drive(driver, _write_one, TRANSACTIONS)
+        await _drive(driver, _read_one, TRANSACTIONS)
     lines = [f"{'case':<30}{'tx/s':>8}{'neo4j ms/tx':>13}{'driver ms/tx':>14}{'per statement':>15}"]
     for name, work, statements in cases:
         neo4j_before = cpu_seconds(neo4j_pid)
