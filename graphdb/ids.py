@@ -12,11 +12,12 @@ from graphdb.events import CountedRuns, NoEvents, RepositoryEvents
 
 
 class ContactIdAllocator:
-    """Free ids of reserved blocks, lent to transactions at the moment they create a contact.
+    """Free ids of reserved blocks, lent to identify transactions and kept by those that create.
 
     A counter read inside identify would be one lock that every creating transaction waits on.
     Instead a short transaction of its own reserves a block, and ids wait here until used. The
-    smallest free id is lent when a transaction decides to create (after its locks), so sequential
+    smallest free id is lent to each identify transaction as it starts (its first statement may
+    create the contact) and given back unless a committed attempt used it, so sequential
     requests get dense ids in creation order (concurrent ones need not: order is by createdAt).
     An id whose commit failed or is unknown is dropped, never reused.
     """

@@ -50,7 +50,8 @@ class ContactRecord:
 
 
 def _native(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+    # A region-named zone comes as "+01:00[Europe/Berlin]"; the offset alone is the instant.
+    return datetime.fromisoformat(value.partition("[")[0])
 
 
 @dataclass(frozen=True)

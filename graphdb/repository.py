@@ -87,6 +87,9 @@ class ContactRepository:
 
         created_at (timezone-aware) dates a historical sighting; None means now.
         """
+        if created_at is not None and created_at.tzinfo is None:
+            # Neo4j would store a local time, which neither orders nor compares with zoned ones.
+            raise ValueError("created_at must carry a timezone")
         if not self._ready:
             await self.prepare()
         keys = [("email", email)] if email is not None else []
