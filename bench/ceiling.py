@@ -1,9 +1,10 @@
 """The driver-only ceiling: the service's repository driven with no HTTP, in processes of its own.
 
-`python -m bench.ceiling BODIES SECONDS CONCURRENCY PART PARTS` replays every PARTS-th REST body
-of a file, from PART on, through ContactRepository.identify (the function the service calls,
-built from the same settings and environment) as fast as CONCURRENCY callers can, and prints one
-JSON line with every latency. The bench runs as many parts as the service has workers.
+`python -m bench.ceiling BODIES SECONDS CONCURRENCY PART PARTS START_AT` replays every
+PARTS-th REST body of a file, from PART on, through ContactRepository.identify (the function the
+service calls, built from the same settings and environment) as fast as CONCURRENCY callers can,
+from the wall-clock time START_AT on, and prints one JSON line with every latency. The bench
+runs as many parts as the service has workers, all starting together.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from resolvers.connection import build_repository, configured_connection
 from resolvers.settings import Settings
 
 
-async def replay(sightings: list[Sighting], seconds: float, concurrency: int) -> dict[str, Any]:
+async def replay(
+    sightings: list[Sighting], seconds: float, concurrency: int, start_at: float
+) -> dict[str, Any]:
     settings = Settings.from_environment()
     connection = configured_connection(settings)
     if connection is None:
@@ -33,6 +36,9 @@ async def replay(sightings: list[Sighting], seconds: float, concurrency: int) ->
     latencies: list[float] = []
     errors = 0
     cursor = 0
+    # Every part starts at the same wall-clock moment, after its imports and preparation, so
+    # their measured windows coincide.
+    await asyncio.sleep(max(0.0, start_at - time.time()))
     deadline = time.perf_counter() + seconds
 
     async def caller() -> None:
@@ -63,10 +69,10 @@ async def replay(sightings: list[Sighting], seconds: float, concurrency: int) ->
 
 def main(argv: list[str]) -> int:
     bodies, seconds, concurrency = Path(argv[0]), float(argv[1]), int(argv[2])
-    part, parts = int(argv[3]), int(argv[4])
+    part, parts, start_at = int(argv[3]), int(argv[4]), float(argv[5])
     sightings = read_sightings(bodies)[part::parts]
     # The event loop uvicorn itself runs on, so the comparison is like for like.
-    result = uvloop.run(replay(sightings, seconds, concurrency))
+    result = uvloop.run(replay(sightings, seconds, concurrency, start_at))
     print(json.dumps(result))
     return 0
 

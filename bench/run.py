@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,9 +39,12 @@ from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
 T = TypeVar("T")
 LUA = Path(__file__).resolve().parent / "wrk_replay.lua"
 WRK_THREADS = 2
+# Long enough for each driver-only process to import and prepare before the common start.
+CEILING_START_DELAY = 8.0
 # Bodies written per run: more than any run here sends at the rates seen, so none repeats.
 BODIES_PER_SECOND = 4_000
-SEEDED_AT = DateTime(2020, 1, 1, 0, 0, 0)
+# Zoned like the times the service stores (UTC), so seeded and served contacts order together.
+SEEDED_AT = DateTime(2020, 1, 1, 0, 0, 0, tzinfo=UTC)
 PURE_WORKLOADS = ("new", "returning", "new_info", "merge")
 
 
@@ -59,12 +63,19 @@ class Bench:
         self.runs += 1
         bodies = self.scratch / f"{self.runs}-{workload}-{api}.jsonl"
         render: Callable[[Sighting], str] = graphql_body if api == "graphql" else rest_body
+        shortfall = self.population.merge_shortfall
         write_bodies(
             bodies,
             sightings(workload, self.population, seed=self.runs),
             int(seconds * BODIES_PER_SECOND),
             render,
         )
+        if self.population.merge_shortfall > shortfall:
+            print(
+                f"warning: {self.population.merge_shortfall - shortfall:,} of the {workload} bodies"
+                " are new customers: too few seeded clusters left to merge (seed more: --large)",
+                flush=True,
+            )
         before = self._cpu()
         if api == "driver":
             raw = self._ceiling(bodies, concurrency, seconds)
@@ -91,17 +102,19 @@ class Bench:
         # As many processes as the service has workers, sharing the concurrency: the ceiling of
         # the same deployment, minus HTTP.
         parts = max(1, int(self.service.env.get("WORKERS", "1")))
-        share = str(max(1, concurrency // parts))
-        processes = [
-            self._start(["bench.ceiling", str(bodies), str(seconds), share, str(part), str(parts)])
-            for part in range(parts)
-        ]
+        start_at = str(time.time() + CEILING_START_DELAY)
+        processes = []
+        for part in range(parts):
+            callers = concurrency // parts + (part < concurrency % parts)
+            arguments = [str(bodies), str(seconds), str(callers), str(part), str(parts), start_at]
+            output = self.scratch / f"ceiling-{self.runs}-{part}"
+            processes.append(self._start(["bench.ceiling", *arguments], output))
         outputs = []
-        for process in processes:
-            stdout, stderr = process.communicate(timeout=seconds + 120)
-            if process.returncode != 0:
-                raise RuntimeError(f"the driver-only run failed:\n{stderr[-3000:]}")
-            outputs.append(json.loads(stdout.strip().splitlines()[-1]))
+        for process, output in processes:
+            if process.wait(timeout=CEILING_START_DELAY + seconds + 120) != 0:
+                raise RuntimeError(f"the driver-only run failed: see {output}.err")
+            lines = output.with_suffix(".out").read_text().strip().splitlines()
+            outputs.append(json.loads(lines[-1]))
         latencies = sorted(us for output in outputs for us in output["latencies_us"])
         return {
             "requests": len(latencies),
@@ -111,11 +124,21 @@ class Bench:
             "max_us": latencies[-1] if latencies else 0,
         }
 
-    def _start(self, module_and_args: list[str]) -> subprocess.Popen[str]:
-        return subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", *module_and_args],
-            env=self.service.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+    def _start(
+        self, module_and_args: list[str], output: Path
+    ) -> tuple[subprocess.Popen[bytes], Path]:
+        # Output to files: a pipe nobody reads until the end could stall a process mid-run.
+        with (
+            output.with_suffix(".out").open("wb") as out,
+            output.with_suffix(".err").open("wb") as err,
+        ):
+            process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", *module_and_args],
+                env=self.service.env,
+                stdout=out,
+                stderr=err,
+            )
+        return process, output
 
     def warm_up(self) -> None:
         # Plans, the JIT and the page cache settle before anything is recorded.

@@ -37,6 +37,7 @@ class Population:
     big_cluster_size: int = 0
     merged_up_to: int = -1
     runs: int = 0
+    merge_shortfall: int = 0  # merge bodies that had to be new customers instead
 
     @property
     def returning_range(self) -> int:
@@ -97,6 +98,7 @@ def _new_info(rng: random.Random, population: Population, fresh: _Fresh) -> Sigh
 def _seeded_merge(population: Population, fresh: _Fresh) -> Sighting:
     pair = population.next_merge_pair()
     if pair is None:  # no seeded customers left to merge: a new customer instead
+        population.merge_shortfall += 1
         return fresh.sighting()
     return customer_email(pair[0], "a"), customer_phone(pair[1])
 
