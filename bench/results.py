@@ -124,7 +124,10 @@ def targets(rows: list[Row], small: int, large: int | None) -> list[Target]:
 
 
 def targets_text(found: list[Target]) -> str:
-    return "\n".join(f"  [{'met' if t.met else 'MISSED'}] {t.name}: {t.measured}" for t in found)
+    def mark(met: bool | None) -> str:
+        return "info" if met is None else "met" if met else "MISSED"
+
+    return "\n".join(f"  [{mark(t.met)}] {t.name}: {t.measured}" for t in found)
 
 
 def _wrk_version() -> str:
