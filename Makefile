@@ -75,7 +75,8 @@ soak: $(STAMP)
 
 # Throughput and latency over loopback (docs/PERFORMANCE.md): its own Neo4j and service, seeded,
 # driven by wrk (installed here from Debian's packages when missing). BENCH_ARGS passes options,
-# e.g. BENCH_ARGS="--seconds 5 --large 0" for a quick look; results land in bench/results/.
+# e.g. BENCH_ARGS="--large 0 --pure , --big-cluster 0 --seconds 10" for a quick look at the mix;
+# results land in bench/results/ (docs/PERFORMANCE.md explains the figures).
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
