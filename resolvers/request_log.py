@@ -105,6 +105,11 @@ def _observe(
 def _route_template(scope: Scope) -> str:
     """The route's template, so that paths such as /graphql-assets/{name:path} count as one, and
     paths matching no route as `unmatched` (a scanner cannot grow the metrics without bound)."""
+    # Starlette's router records the route it chose (a partial match: 405 on that route).
+    chosen: BaseRoute | None = scope.get("route")
+    if chosen is not None:
+        return str(getattr(chosen, "path", "unmatched"))
+    # Answered before routing (a CORS preflight, a body over the limit): match here.
     routes: list[BaseRoute] = scope["app"].routes
     partial: BaseRoute | None = None
     for route in routes:
