@@ -66,7 +66,7 @@ class Bench:
         shortfall = self.population.merge_shortfall
         write_bodies(
             bodies,
-            sightings(workload, self.population, seed=self.runs),
+            sightings(workload, self.population, self.runs),
             int(seconds * BODIES_PER_SECOND),
             render,
         )
@@ -184,7 +184,6 @@ def _with_driver(connection: Neo4jConnection, work: Callable[..., Awaitable[T]],
     async def go() -> T:
         driver = create_driver(connection)
         try:
-            await ensure_constraints(driver, connection.database)
             return await work(driver, connection.database, *args)
         finally:
             await driver.close()
@@ -220,6 +219,8 @@ def benchmark(
     )
     neo4j_pid = int(neo4j.pid_file.read_text())
     bench = Bench(args, service, neo4j_pid, scratch, Population(customers=0))
+    # The seeding's CREATEs rely on the uniqueness constraints; made once, before anything else.
+    _with_driver(connection, ensure_constraints)
     _grow(bench, connection, args.small // CONTACTS_PER_CUSTOMER)
     service.start()
     rows: list[Row] = []

@@ -61,7 +61,6 @@ MERGE (sequence:ContactIdSequence {name: 'contact'})
 SET sequence.next = $next
 """
 
-_COUNT_CONTACTS: LiteralString = "MATCH (c:Contact) RETURN count(c) AS contacts"
 # Past every contact and every id block a running service may still hold.
 _NEXT_FREE_ID: LiteralString = """
 OPTIONAL MATCH (sequence:ContactIdSequence {name: 'contact'})
@@ -105,11 +104,6 @@ async def _next_id(driver: AsyncDriver, database: str) -> int:
 
 async def _move_sequence(driver: AsyncDriver, database: str, next_id: int) -> None:
     await driver.execute_query(_MOVE_ID_SEQUENCE, next=next_id, database_=database)
-
-
-async def count_contacts(driver: AsyncDriver, database: str) -> int:
-    records, _, _ = await driver.execute_query(_COUNT_CONTACTS, database_=database)
-    return int(records[0]["contacts"])
 
 
 def _batches(first: int, end: int, size: int) -> Iterator[range]:

@@ -36,7 +36,6 @@ class Population:
     customers: int
     big_cluster_size: int = 0
     merged_up_to: int = -1
-    runs: int = 0
     merge_shortfall: int = 0  # merge bodies that had to be new customers instead
 
     @property
@@ -129,10 +128,10 @@ def _repeat(make: Callable[[], Sighting]) -> Iterator[Sighting]:
         yield make()
 
 
-def sightings(name: str, population: Population, seed: int) -> Iterator[Sighting]:
-    rng = random.Random(seed)  # noqa: S311 -- repeatable workloads, not secrets
-    population.runs += 1
-    fresh = _Fresh(population.runs)
+def sightings(name: str, population: Population, run: int) -> Iterator[Sighting]:
+    """Run `run` of the bench (1, 2, ...): its random choices and its fresh identifiers."""
+    rng = random.Random(run)  # noqa: S311 -- repeatable workloads, not secrets
+    fresh = _Fresh(run)
     generators: dict[str, Callable[[], Iterator[Sighting]]] = {
         "new": lambda: _repeat(fresh.sighting),
         "returning": lambda: _repeat(lambda: _returning(rng, population)),
