@@ -23,7 +23,7 @@ def _db_hits(plan: dict[str, Any]) -> int:
 
 
 async def profile(driver: AsyncDriver, database: str, customer: int) -> dict[str, int]:
-    """Database hits of the locking statement for a returning customer and for a new one."""
+    """Database hits of the batch statement, for one request: a returning customer, a new one."""
     known = {"email": customer_email(customer), "phone": customer_phone(customer)}
     cases: dict[str, dict[str, Any]] = {
         "returning customer": known,
@@ -35,9 +35,10 @@ async def profile(driver: AsyncDriver, database: str, customer: int) -> dict[str
         for name, params in cases.items():
             transaction = await session.begin_transaction()
             try:
-                statement: LiteralString = "PROFILE " + cypher.LOCK_AND_READ
+                statement: LiteralString = "PROFILE " + cypher.IDENTIFY_BATCH
+                row = params | {"index": 0, "id": _UNUSED_ID, "createdAt": None}
                 result = await transaction.run(
-                    statement, params | {"id": _UNUSED_ID, "createdAt": None}
+                    statement, rows=[row], emails=[row["email"]], phones=[row["phone"]]
                 )
                 summary = await result.consume()
                 hits[name] = _db_hits(summary.profile or {})

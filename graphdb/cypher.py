@@ -2,45 +2,28 @@
 
 from typing import LiteralString
 
-# For each identifier, ONE live contact that carries it, and that contact's primary. One contact is
-# enough: all contacts sharing an email or phone are in one cluster (an invariant identify keeps),
-# so the work is constant however big the cluster is. A primary has no outgoing LINKED_TO.
-# The index hint is needed: given LIMIT 1, the planner would rather scan Contact nodes until one
-# matches, which PROFILE showed growing with the database (thousands of hits at 10k contacts).
-_FIND_PRIMARIES: LiteralString = """
-CALL () {
-  OPTIONAL MATCH (email:Email {value: $email})<-[:HAS_EMAIL]-(member:Contact)
-  USING INDEX SEEK email:Email(value)
-  WHERE member.deletedAt IS NULL
-  WITH member LIMIT 1
-  OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
-  WITH member, linked LIMIT 1
-  RETURN coalesce(linked, member) AS viaEmail
-}
-CALL () {
-  OPTIONAL MATCH (phone:Phone {value: $phone})<-[:HAS_PHONE]-(member:Contact)
-  USING INDEX SEEK phone:Phone(value)
-  WHERE member.deletedAt IS NULL
-  WITH member LIMIT 1
-  OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
-  WITH member, linked LIMIT 1
-  RETURN coalesce(linked, member) AS viaPhone
-}
-"""
+# Identify runs over a batch: `$rows` holds requests whose emails and phones are all distinct
+# (graphdb.batcher never puts two requests sharing one in a batch), each row a map
+# {index, email, phone, id, createdAt}. One statement decides most rows of a batch at once;
+# Neo4j's per-transaction and per-statement costs are then paid once per batch, not per request.
 
+# Every transaction takes its locks in one global order, so that batches in this process, in other
+# worker processes and in other replicas never wait on each other in a cycle:
+# 1. the batch's Email nodes, values ascending ($emails is sorted), then its Phone nodes;
+# 2. the primaries of the clusters they belong to, ids ascending.
 # MERGE on a uniqueness-constrained value serialises concurrent creators of the same value; the
 # SET/REMOVE pair write-locks an existing node until commit (Neo4j has no explicit lock clause).
-# Emails are locked before phones in every transaction, so identifier locks never form a cycle.
+# Each subquery aggregates, so all its locks are held before the statement goes on.
 _LOCK_IDENTIFIERS: LiteralString = """
 CALL () {
-  UNWIND [value IN [$email] WHERE value IS NOT NULL] AS value
+  UNWIND $emails AS value
   MERGE (email:Email {value: value})
   SET email._lock = true
   REMOVE email._lock
   RETURN count(email) AS lockedEmails
 }
 CALL () {
-  UNWIND [value IN [$phone] WHERE value IS NOT NULL] AS value
+  UNWIND $phones AS value
   MERGE (phone:Phone {value: value})
   SET phone._lock = true
   REMOVE phone._lock
@@ -48,10 +31,40 @@ CALL () {
 }
 """
 
-# Locks the primaries just found, in ascending id order. The subquery aggregates, so every lock
-# is held before the primaries are read again below.
-_LOCK_FOUND_PRIMARIES: LiteralString = """
-CALL (viaEmail, viaPhone) {
+# For each identifier of `row`, ONE live contact that carries it, and that contact's primary. One
+# contact is enough: all contacts sharing an email or phone are in one cluster (an invariant
+# identify keeps), so the work is constant however big the cluster is. A primary has no outgoing
+# LINKED_TO. The index hint is needed: given LIMIT 1, the planner would rather scan Contact nodes
+# until one matches, which PROFILE showed growing with the database.
+_FIND_PRIMARIES: LiteralString = """
+  CALL (row) {
+    OPTIONAL MATCH (email:Email {value: row.email})<-[:HAS_EMAIL]-(member:Contact)
+    USING INDEX SEEK email:Email(value)
+    WHERE member.deletedAt IS NULL
+    WITH member LIMIT 1
+    OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
+    WITH member, linked LIMIT 1
+    RETURN coalesce(linked, member) AS viaEmail
+  }
+  CALL (row) {
+    OPTIONAL MATCH (phone:Phone {value: row.phone})<-[:HAS_PHONE]-(member:Contact)
+    USING INDEX SEEK phone:Phone(value)
+    WHERE member.deletedAt IS NULL
+    WITH member LIMIT 1
+    OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
+    WITH member, linked LIMIT 1
+    RETURN coalesce(linked, member) AS viaPhone
+  }
+"""
+
+# The primaries every row found, locked in ascending id order.
+_LOCK_FOUND_PRIMARIES: LiteralString = (
+    """
+CALL () {
+  UNWIND $rows AS row
+"""
+    + _FIND_PRIMARIES
+    + """
   UNWIND [found IN [viaEmail, viaPhone] WHERE found IS NOT NULL] AS primary
   WITH DISTINCT primary
   ORDER BY primary.id
@@ -59,8 +72,8 @@ CALL (viaEmail, viaPhone) {
   REMOVE primary._lock
   RETURN collect(primary.id) AS lockedPrimaryIds
 }
-WITH lockedPrimaryIds
 """
+)
 
 _LOCK_GIVEN_PRIMARIES: LiteralString = """
 CALL () {
@@ -90,71 +103,86 @@ _CLUSTER_COLUMNS: LiteralString = """
                       updatedAt: toString(secondary.updatedAt)} AS secondary
   } AS secondaries
 """
-_READ_CLUSTER: LiteralString = "RETURN" + _CLUSTER_COLUMNS
 
-# After locking, when the request touches at most one cluster and that cluster's primary is
-# locked (so the cluster is frozen), everything is decided here: a new value makes the contact in
-# this same statement, which saves most requests a second round trip; nothing new reads the
-# cluster, the answer. Otherwise (a merge, or a primary still to lock) the caller goes on.
+# After locking, the primaries are read again, since a merge may have demoted one while we
+# waited. A row that touches at most one cluster whose primary is locked (so the cluster is
+# frozen) is decided here: a new value makes the contact in this same statement; nothing new
+# needs no write. Other rows (a merge, or a primary still to lock) are left to the caller.
 # A secondary must never look older than its primary, even if the clock steps back: then it takes
-# the primary's time plus one microsecond. $id is lent before the statement and given back unused.
-# $createdAt is null for the service's requests (they happen now) and a historical order's time
-# for `identity import`.
-_CREATE_IF_NEW_AND_RETURN: LiteralString = (
+# the primary's time plus one microsecond. row.id is lent before the statement and given back
+# unused. row.createdAt is null for the service's requests (they happen now) and a historical
+# order's time for `identity import`.
+# Clusters are read only after every row's write (the decisions are collected first), so a row
+# reads its cluster with the contacts its batchmates added to it.
+_DECIDE_CREATE_AND_READ: LiteralString = (
     """
-WITH lockedPrimaryIds, viaEmail, viaPhone, coalesce(viaEmail, viaPhone) AS found,
-     ($email IS NOT NULL AND viaEmail IS NULL)
-       OR ($phone IS NOT NULL AND viaPhone IS NULL) AS bringsNew
-WITH lockedPrimaryIds, viaEmail, viaPhone, found, bringsNew,
-     found IS NULL
-       OR ((viaEmail IS NULL OR viaPhone IS NULL OR viaEmail = viaPhone)
-           AND found.id IN lockedPrimaryIds) AS decided
-CALL (found, bringsNew, decided) {
-  UNWIND CASE WHEN decided AND bringsNew THEN [found] ELSE [] END AS primary
-  WITH primary, coalesce($createdAt, datetime.truncate('microsecond', datetime.statement())) AS now
-  WITH primary,
-       CASE WHEN primary IS NOT NULL AND primary.createdAt >= now
-            THEN primary.createdAt + duration({microseconds: 1}) ELSE now END AS createdAt
-  CREATE (contact:Contact {
-    id: $id,
-    linkPrecedence: CASE WHEN primary IS NULL THEN 'primary' ELSE 'secondary' END,
-    createdAt: createdAt,
-    updatedAt: createdAt
-  })
-  SET contact.email = $email, contact.phoneNumber = $phone
-  FOREACH (linked IN CASE WHEN primary IS NULL THEN [] ELSE [primary] END |
-    CREATE (contact)-[:LINKED_TO]->(linked))
-  WITH contact
-  CALL (contact) {
-    MATCH (email:Email {value: $email})
-    CREATE (contact)-[:HAS_EMAIL]->(email)
+CALL (lockedPrimaryIds) {
+  UNWIND $rows AS row
+"""
+    + _FIND_PRIMARIES
+    + """
+  WITH lockedPrimaryIds, row, viaEmail, viaPhone, coalesce(viaEmail, viaPhone) AS found,
+       (row.email IS NOT NULL AND viaEmail IS NULL)
+         OR (row.phone IS NOT NULL AND viaPhone IS NULL) AS bringsNew
+  WITH row, viaEmail, viaPhone, found, bringsNew,
+       found IS NULL
+         OR ((viaEmail IS NULL OR viaPhone IS NULL OR viaEmail = viaPhone)
+             AND found.id IN lockedPrimaryIds) AS decided
+  CALL (row, found, bringsNew, decided) {
+    UNWIND CASE WHEN decided AND bringsNew THEN [found] ELSE [] END AS primary
+    WITH row, primary,
+         coalesce(row.createdAt, datetime.truncate('microsecond', datetime.statement())) AS now
+    WITH row, primary,
+         CASE WHEN primary IS NOT NULL AND primary.createdAt >= now
+              THEN primary.createdAt + duration({microseconds: 1}) ELSE now END AS createdAt
+    CREATE (contact:Contact {
+      id: row.id,
+      linkPrecedence: CASE WHEN primary IS NULL THEN 'primary' ELSE 'secondary' END,
+      createdAt: createdAt,
+      updatedAt: createdAt
+    })
+    SET contact.email = row.email, contact.phoneNumber = row.phone
+    FOREACH (linked IN CASE WHEN primary IS NULL THEN [] ELSE [primary] END |
+      CREATE (contact)-[:LINKED_TO]->(linked))
+    WITH row, contact
+    CALL (row, contact) {
+      MATCH (email:Email {value: row.email})
+      CREATE (contact)-[:HAS_EMAIL]->(email)
+    }
+    CALL (row, contact) {
+      MATCH (phone:Phone {value: row.phone})
+      CREATE (contact)-[:HAS_PHONE]->(phone)
+    }
+    RETURN collect(contact) AS made
   }
-  CALL (contact) {
-    MATCH (phone:Phone {value: $phone})
-    CREATE (contact)-[:HAS_PHONE]->(phone)
-  }
-  RETURN collect(contact) AS made
+  WITH row, viaEmail, viaPhone, found, decided, made[0] AS created
+  RETURN collect({
+    index: row.index,
+    viaEmail: viaEmail {.id, .createdAt},
+    viaPhone: viaPhone {.id, .createdAt},
+    created: created {.id, .linkPrecedence},
+    primary: CASE WHEN decided THEN coalesce(found, created) END
+  }) AS decisions
 }
-WITH lockedPrimaryIds, viaEmail, viaPhone, made[0] AS created,
-     CASE WHEN decided THEN coalesce(found, made[0]) END AS primary
-RETURN lockedPrimaryIds,
-       viaEmail {.id, .createdAt} AS viaEmail,
-       viaPhone {.id, .createdAt} AS viaPhone,
-       created {.id, .linkPrecedence} AS created,"""
+UNWIND decisions AS decision
+WITH lockedPrimaryIds, decision, decision.primary AS primary
+RETURN decision.index AS index,
+       lockedPrimaryIds,
+       decision.viaEmail AS viaEmail,
+       decision.viaPhone AS viaPhone,
+       decision.created AS created,"""
     + _CLUSTER_COLUMNS
 )
 
-# Step one of identify: lock the request's identifiers, then the primaries of their clusters,
-# then read those primaries again, since a merge may have demoted one while we waited.
-LOCK_AND_READ: LiteralString = (
-    _LOCK_IDENTIFIERS + _FIND_PRIMARIES + _LOCK_FOUND_PRIMARIES + _FIND_PRIMARIES
-    + _CREATE_IF_NEW_AND_RETURN
+# Step one of a batch: lock every row's identifiers, then the primaries of their clusters, then
+# decide each row that can be decided. One record per row.
+IDENTIFY_BATCH: LiteralString = (
+    _LOCK_IDENTIFIERS + _LOCK_FOUND_PRIMARIES + _DECIDE_CREATE_AND_READ
 )  # fmt: skip
 
-# When that second read found a primary not locked yet: lock them all (ascending ids), read again.
-LOCK_PRIMARIES_AND_READ: LiteralString = (
-    _LOCK_GIVEN_PRIMARIES + _FIND_PRIMARIES + _CREATE_IF_NEW_AND_RETURN
-)
+# For one row ($rows holds just it) the batch left undecided: lock the primaries it found (the
+# transaction may hold others already), read again, decide if it can.
+LOCK_PRIMARIES_AND_READ: LiteralString = _LOCK_GIVEN_PRIMARIES + _DECIDE_CREATE_AND_READ
 
 # The losing primaries and all their secondaries link straight to the winner: no chains.
 MERGE_CLUSTERS_AND_READ: LiteralString = (
@@ -172,8 +200,23 @@ CALL (winner, loser, now) {
 CREATE (loser)-[:LINKED_TO]->(winner)
 SET loser.linkPrecedence = 'secondary', loser.updatedAt = now
 WITH DISTINCT winner AS primary
-"""
-    + _READ_CLUSTER
+RETURN"""
+    + _CLUSTER_COLUMNS
+)
+
+# The clusters of contacts answered earlier in a transaction that later changed them, read again
+# at its end (every lock is held, so nothing is torn). A merged primary now links to the winner.
+READ_CLUSTERS_OF_CONTACTS: LiteralString = (
+    """
+UNWIND $ids AS contactId
+MATCH (member:Contact {id: contactId})
+CALL (member) {
+  OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
+  RETURN linked LIMIT 1
+}
+WITH contactId, coalesce(linked, member) AS primary
+RETURN contactId,"""
+    + _CLUSTER_COLUMNS
 )
 
 # Reads take no locks, so a merge committing meanwhile could tear one: `settled` and `memberId`

@@ -1,4 +1,4 @@
-"""What the repository reports as it works (retried transactions, Neo4j failures), for metrics."""
+"""What the repository reports as it works (retries, Neo4j failures, batch sizes), for metrics."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ class RepositoryEvents(Protocol):
 
     def neo4j_failed(self, kind: str) -> None: ...
 
+    def batch_committed(self, size: int) -> None: ...
+
 
 class NoEvents:
     def transaction_retried(self, transaction: str) -> None:
@@ -26,12 +28,20 @@ class NoEvents:
     def neo4j_failed(self, kind: str) -> None:
         pass
 
+    def batch_committed(self, size: int) -> None:
+        pass
+
+
+class RunsExhausted(Exception):
+    """A transaction function ran as often as its caller allows; the driver does not retry this."""
+
 
 class CountedRuns(Generic[P, R]):
     """A transaction function that reports every run after its first: the driver retried it.
 
     One instance per call of execute_read/execute_write, so the count is that call's. Counting is
-    the one effect outside the transaction, and it is meant to see every run.
+    the one effect outside the transaction, and it is meant to see every run. With max_runs, a
+    run beyond it raises RunsExhausted instead, for a caller with a better plan than retrying.
     """
 
     def __init__(
@@ -39,10 +49,12 @@ class CountedRuns(Generic[P, R]):
         work: Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[R]],
         transaction: str,
         events: RepositoryEvents,
+        max_runs: int | None = None,
     ) -> None:
         self._work = work
         self._transaction = transaction
         self._events = events
+        self._max_runs = max_runs
         self._runs = 0
         # The driver reads unit_of_work's timeout and metadata off the function it is handed.
         self.timeout: Any = getattr(work, "timeout", None)
@@ -50,6 +62,8 @@ class CountedRuns(Generic[P, R]):
 
     async def __call__(self, tx: AsyncManagedTransaction, *args: P.args, **kwargs: P.kwargs) -> R:
         self._runs += 1
+        if self._max_runs is not None and self._runs > self._max_runs:
+            raise RunsExhausted(f"{self._transaction} failed {self._max_runs} times")
         if self._runs > 1:
             self._events.transaction_retried(self._transaction)
         return await self._work(tx, *args, **kwargs)

@@ -1,21 +1,30 @@
-"""The identify transaction function and the cluster reads, run by the repository's sessions."""
+"""The identify transaction over a batch of requests, and the cluster reads."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
 from neo4j import AsyncManagedTransaction, Record
 from neo4j.time import DateTime
 
 from graphdb import cypher
-from graphdb.ids import IdLender
 from graphdb.records import ClusterRecord, ContactRecord, IdentifyOutcome, IdentifyRecord
+from graphdb.requests import BatchRow
 
 # A torn read (a merge committing while a read runs) is retried; more than a few in a row would
 # mean a cluster merged continuously, and the last read is answered anyway.
 READ_ATTEMPTS = 5
+
+
+class RowFailed(Exception):
+    """One row of a batch failed on its own data: the batch is split so that it fails alone."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(f"row {index} of the batch failed: {error!r}")
+        self.index = index
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -29,69 +38,12 @@ class _Primary:
         return (self.created_at, self.id)
 
 
-async def identify_transaction(
-    tx: AsyncManagedTransaction,
-    email: str | None,
-    phone: str | None,
-    ids: IdLender,
-    created_at: datetime | None = None,
-) -> IdentifyRecord:
-    """The identify transaction. The driver may run it again on a deadlock: it only touches tx.
-
-    created_at is the new contact's time when it is not now (a historical order being imported).
-
-    Locking, so that requests on the same clusters serialise and others never wait:
-    1. The request's Email and Phone nodes (MERGEd, emails before phones). While they are held
-       nobody can attach a contact to them, so "is this value new?" cannot change under us.
-    2. The primaries of the clusters they belong to, in ascending id order. Every change to a
-       cluster (a new secondary, a merge, a relink) is made holding its primary's lock, so once
-       held the clusters are frozen. A primary can be demoted while we wait for its lock, so
-       after locking we read the primaries again and lock any new one, until nothing changes.
-    A transaction holding a primary that was demoted meanwhile can meet a merge that relinks it:
-    Neo4j detects that cycle (DeadlockDetected) and execute_write runs the function again.
-    3. Once the request touches one frozen cluster (or none), the locking statement itself adds
-       the contact a new value needs, or reads the cluster when nothing is new. Only a merge
-       takes a statement of its own.
-    """
-    # Lent before the locks, since the locking statement itself may create the contact; an id
-    # not used goes back to the allocator after the commit (IdLender.settle).
-    contact_id = ids.lend()
-    seen = await _locked_read(
-        tx, cypher.LOCK_AND_READ, email=email, phone=phone, id=contact_id, createdAt=created_at
-    )
-    locked = set(seen.locked_ids)
-    while not seen.primaries.keys() <= locked:
-        primary_ids = sorted(seen.primaries.keys() | locked)
-        seen = await _locked_read(
-            tx, cypher.LOCK_PRIMARIES_AND_READ,
-            primaryIds=primary_ids, email=email, phone=phone, id=contact_id, createdAt=created_at,
-        )  # fmt: skip
-        locked.update(seen.locked_ids)
-
-    if seen.created is not None:
-        return IdentifyRecord(_decided(seen), seen.created)
-    winner, *losers = sorted(seen.primaries.values(), key=lambda primary: primary.seniority)
-    if losers:
-        cluster = await _write_and_read(
-            tx, cypher.MERGE_CLUSTERS_AND_READ,
-            winnerId=winner.id, loserIds=[loser.id for loser in losers],
-        )  # fmt: skip
-        return IdentifyRecord(cluster, IdentifyOutcome.MERGED)
-    return IdentifyRecord(_decided(seen), IdentifyOutcome.NOTHING_NEW)
-
-
-def _decided(seen: _Seen) -> ClusterRecord:
-    # The locking statement reads the cluster whenever it decided the request on its own.
-    if seen.cluster is None:
-        raise LookupError("the locking statement decided but returned no cluster")
-    return seen.cluster
-
-
 @dataclass(frozen=True)
 class _Seen:
-    """What one locking statement saw and did: the primaries via email and phone, the cluster
-    when it decided the request, and the contact it created if it did."""
+    """What one locking statement saw and did for a row: the primaries via email and phone, the
+    cluster when it decided the row, and the contact it created if it did."""
 
+    index: int
     locked_ids: tuple[int, ...]
     via_email: _Primary | None
     via_phone: _Primary | None
@@ -103,11 +55,160 @@ class _Seen:
         return {p.id: p for p in (self.via_email, self.via_phone) if p is not None}
 
 
-async def _locked_read(
-    tx: AsyncManagedTransaction, statement: LiteralString, **params: Any
+@dataclass(frozen=True)
+class _Answer:
+    cluster: ClusterRecord
+    outcome: IdentifyOutcome
+    # The number of the transaction's last write this cluster was read after.
+    read_after: int
+
+
+@dataclass
+class _Writes:
+    """Which clusters this transaction changed, and when, counted in writes.
+
+    Every change to a cluster is made holding its primary's lock, and names that primary: a new
+    contact its cluster's primary, a merge the winner and every loser. A row answered with a
+    cluster that a later write changed is read again before the transaction ends, so that every
+    answer is its cluster as committed.
+    """
+
+    count: int = 0
+    last_write_to: dict[int, int] = field(default_factory=dict)
+
+    def record(self, primary_ids: Sequence[int]) -> int:
+        self.count += 1
+        for primary_id in primary_ids:
+            self.last_write_to[primary_id] = self.count
+        return self.count
+
+    def changed_since(self, primary_ids: Sequence[int], read_after: int) -> bool:
+        return any(self.last_write_to.get(p, 0) > read_after for p in primary_ids)
+
+
+async def identify_batch_transaction(
+    tx: AsyncManagedTransaction, rows: Sequence[BatchRow]
+) -> list[IdentifyRecord]:
+    """The identify transaction of a batch; the driver may run it again on a deadlock, so it only
+    touches tx (and lends each row its id, the same one on every run).
+
+    Locking, so that requests on the same clusters serialise and others never wait: the batch's
+    Email and Phone nodes, then the primaries of their clusters (graphdb.cypher gives the global
+    order). While an identifier is held nobody can attach a contact to it, so "is this value
+    new?" cannot change under us; every change to a cluster is made holding its primary's lock,
+    so once held the clusters are frozen. One statement decides every row touching at most one
+    frozen cluster. The rest (merges, and rows whose primary was demoted while we waited) follow
+    one at a time, each locking any further primary it needs: those locks can come out of the
+    global order, and Neo4j then detects the cycle (DeadlockDetected) and the batch runs again.
+    """
+    params = [row.params(index) for index, row in enumerate(rows)]
+    emails = sorted({row.request.email for row in rows if row.request.email is not None})
+    phones = sorted({row.request.phone for row in rows if row.request.phone is not None})
+    result = await tx.run(cypher.IDENTIFY_BATCH, rows=params, emails=emails, phones=phones)
+    seen = sorted([_seen(record) async for record in result], key=lambda s: s.index)
+    if [s.index for s in seen] != list(range(len(rows))):
+        raise LookupError("the batch statement did not answer every row")
+    locked = set(seen[0].locked_ids) if seen else set()
+    writes = _Writes()
+    answers: dict[int, _Answer] = {}
+    for row_seen in seen:
+        if row_seen.cluster is not None:
+            outcome = row_seen.created or IdentifyOutcome.NOTHING_NEW
+            answers[row_seen.index] = _Answer(row_seen.cluster, outcome, read_after=0)
+    for row_seen in seen:
+        if row_seen.index not in answers:
+            try:
+                answers[row_seen.index] = await _settle_row(
+                    tx, params[row_seen.index], row_seen, locked, writes
+                )
+            except (LookupError, ValueError) as error:
+                raise RowFailed(row_seen.index, error) from error
+    await _read_changed_clusters_again(tx, answers, writes)
+    return [IdentifyRecord(answers[i].cluster, answers[i].outcome) for i in range(len(rows))]
+
+
+async def _settle_row(
+    tx: AsyncManagedTransaction,
+    row: dict[str, Any],
+    seen: _Seen,
+    locked: set[int],
+    writes: _Writes,
+) -> _Answer:
+    """A row the batch statement left undecided, in the same transaction.
+
+    Its primaries are read again, locking any not held yet, until every one it sees is held and
+    no write of this transaction changed them since they were read; then it is decided: a new
+    contact, a merge, or nothing new.
+    """
+    read_after = 0
+    while _unsettled(seen, read_after, locked, writes):
+        primary_ids = sorted(seen.primaries)
+        seen = await _lock_primaries_and_read(tx, primary_ids, row)
+        locked.update(seen.locked_ids)
+        read_after = writes.count
+        if seen.created is not None:
+            primary = _decided(seen).primary.id
+            return _Answer(_decided(seen), seen.created, writes.record([primary]))
+
+    winner, *losers = sorted(seen.primaries.values(), key=lambda primary: primary.seniority)
+    if losers:
+        loser_ids = [loser.id for loser in losers]
+        record = await (
+            await tx.run(cypher.MERGE_CLUSTERS_AND_READ, winnerId=winner.id, loserIds=loser_ids)
+        ).single(strict=True)
+        cluster = _cluster(record)
+        if cluster is None:
+            raise LookupError("the merge returned no cluster")
+        return _Answer(cluster, IdentifyOutcome.MERGED, writes.record([winner.id, *loser_ids]))
+    return _Answer(_decided(seen), IdentifyOutcome.NOTHING_NEW, read_after)
+
+
+def _unsettled(seen: _Seen, read_after: int, locked: set[int], writes: _Writes) -> bool:
+    if not seen.primaries.keys() <= locked:
+        return True  # a primary found after the locks were taken: demoted meanwhile
+    if writes.changed_since(list(seen.primaries), read_after):
+        return True  # an earlier row of this batch merged or grew one of its clusters
+    # One cluster, held, but its primary was locked for another row: read it again, now held.
+    return len(seen.primaries) < 2 and seen.cluster is None
+
+
+async def _lock_primaries_and_read(
+    tx: AsyncManagedTransaction, primary_ids: list[int], row: dict[str, Any]
 ) -> _Seen:
-    record = await (await tx.run(statement, **params)).single(strict=True)
+    result = await tx.run(cypher.LOCK_PRIMARIES_AND_READ, primaryIds=primary_ids, rows=[row])
+    return _seen(await result.single(strict=True))
+
+
+async def _read_changed_clusters_again(
+    tx: AsyncManagedTransaction, answers: dict[int, _Answer], writes: _Writes
+) -> None:
+    stale = {
+        index: answer.cluster.primary.id
+        for index, answer in answers.items()
+        if writes.changed_since([answer.cluster.primary.id], answer.read_after)
+    }
+    if not stale:
+        return
+    result = await tx.run(cypher.READ_CLUSTERS_OF_CONTACTS, ids=sorted(set(stale.values())))
+    clusters: dict[int, ClusterRecord] = {}
+    async for record in result:
+        cluster = _cluster(record)
+        if cluster is not None:
+            clusters[record["contactId"]] = cluster
+    for index, contact_id in stale.items():
+        answers[index] = _Answer(clusters[contact_id], answers[index].outcome, writes.count)
+
+
+def _decided(seen: _Seen) -> ClusterRecord:
+    # The locking statement reads the cluster whenever it decided the row on its own.
+    if seen.cluster is None:
+        raise LookupError("the locking statement decided but returned no cluster")
+    return seen.cluster
+
+
+def _seen(record: Record) -> _Seen:
     return _Seen(
+        record["index"],
         tuple(record["lockedPrimaryIds"]),
         _primary(record["viaEmail"]),
         _primary(record["viaPhone"]),
@@ -126,16 +227,6 @@ def _creation(created: dict[str, Any] | None) -> IdentifyOutcome | None:
 
 def _primary(value: dict[str, Any] | None) -> _Primary | None:
     return None if value is None else _Primary(value["id"], value["createdAt"])
-
-
-async def _write_and_read(
-    tx: AsyncManagedTransaction, statement: LiteralString, **params: Any
-) -> ClusterRecord:
-    record = await (await tx.run(statement, **params)).single(strict=True)
-    cluster = _cluster(record)
-    if cluster is None:
-        raise LookupError("a write returned no cluster")
-    return cluster
 
 
 async def read_cluster_transaction(

@@ -15,6 +15,10 @@ class IdentifyOutcome(Enum):
     MERGED = "merged"
     NOTHING_NEW = "nothing_new"
 
+    @property
+    def created(self) -> bool:
+        return self in (IdentifyOutcome.CREATED_PRIMARY, IdentifyOutcome.ADDED_SECONDARY)
+
 
 @dataclass(frozen=True)
 class ContactRecord:

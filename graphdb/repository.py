@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -10,16 +11,18 @@ from datetime import datetime
 from typing import Any, LiteralString
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession, unit_of_work
+from neo4j.exceptions import AuthError, ClientError
 
 from graphdb import cypher
+from graphdb.batcher import Batcher
 from graphdb.driver import ensure_constraints
-from graphdb.errors import unavailable_as_error
-from graphdb.events import CountedRuns, NoEvents, RepositoryEvents
-from graphdb.identify_tx import identify_transaction, read_cluster_transaction
+from graphdb.errors import ENDED_TRANSACTION_CODES, DatabaseUnavailable, unavailable_as_error
+from graphdb.events import CountedRuns, NoEvents, RepositoryEvents, RunsExhausted
+from graphdb.identify_tx import RowFailed, identify_batch_transaction, read_cluster_transaction
 from graphdb.ids import ContactIdAllocator
-from graphdb.keyed_locks import KeyedLocks
 from graphdb.outage import OutageGate
-from graphdb.records import ClusterRecord, IdentifyOutcome, IdentifyRecord
+from graphdb.records import ClusterRecord, IdentifyRecord
+from graphdb.requests import BatchRow, IdentifyRequest
 from graphdb.warm_up import warm_up_plans
 
 
@@ -27,10 +30,19 @@ from graphdb.warm_up import warm_up_plans
 class RepositoryLimits:
     # A bound on any one call, retries included: a request ends in an answer or a 503.
     timeout: float = 10.0
-    # Transactions in flight at once from this process. Past a few per core Neo4j gains no
-    # throughput, and a crowd of transactions all planning or waiting at once costs it CPU.
-    max_in_flight: int = 16
+    # Identify transactions in flight at once from this process, each a batch. A few per core:
+    # more would only make batches smaller, and crowd Neo4j with transactions planning or waiting.
+    max_in_flight: int = 4
+    # Requests in one identify transaction at most.
+    batch_max: int = 64
     id_block_size: int = 64
+
+
+# Runs of a batch's transaction (the first and the driver's retries after deadlocks) before the
+# batch is split in two: a batch that keeps meeting others is better run in smaller pieces.
+BATCH_RUNS_BEFORE_SPLIT = 3
+
+log = logging.getLogger(__name__)
 
 
 class ContactRepository:
@@ -46,14 +58,19 @@ class ContactRepository:
         self._limits = limits or RepositoryLimits()
         self._events = events or NoEvents()
         self._ids = ContactIdAllocator(driver, database, self._limits.id_block_size, self._events)
-        self._in_flight = asyncio.Semaphore(self._limits.max_in_flight)
-        self._identifier_locks = KeyedLocks()
+        self._batcher: Batcher[IdentifyRequest, IdentifyRecord] = Batcher(
+            self._commit_batch,
+            max_batch=self._limits.batch_max,
+            slots=self._limits.max_in_flight,
+        )
         self._outage = OutageGate(probe=self._probe)
         self._preparing = asyncio.Lock()
         self._ready = False
         # Neo4j ends the transaction itself a little before the caller gives up, so a request
         # that timed out leaves no locks behind it.
-        self._identify_work = unit_of_work(timeout=self._limits.timeout * 0.9)(identify_transaction)
+        self._identify_work = unit_of_work(timeout=self._limits.timeout * 0.9)(
+            identify_batch_transaction
+        )
 
     async def prepare(self) -> None:
         """Constraints, then every statement planned once, before traffic arrives."""
@@ -78,6 +95,7 @@ class ContactRepository:
         self._ready = True
 
     async def close(self) -> None:
+        await self._batcher.close()
         await self._outage.close()
 
     async def identify(
@@ -85,36 +103,79 @@ class ContactRepository:
     ) -> IdentifyRecord:
         """Link one (email, phone) sighting into its cluster; arguments are already canonical.
 
-        created_at (timezone-aware) dates a historical sighting; None means now.
+        created_at (timezone-aware) dates a historical sighting; None means now. Concurrent calls
+        share transactions (graphdb.batcher); each answer is its own request's cluster as
+        committed.
         """
         if created_at is not None and created_at.tzinfo is None:
             # Neo4j would store a local time, which neither orders nor compares with zoned ones.
             raise ValueError("created_at must carry a timezone")
+        if email is None and phone is None:
+            raise ValueError("identify needs an email or a phone")
         if not self._ready:
             await self.prepare()
-        keys = [("email", email)] if email is not None else []
-        keys += [("phone", phone)] if phone is not None else []
         async with (
             unavailable_as_error(self._events),
             asyncio.timeout(self._limits.timeout),
-            # Requests on the same email or phone wait here, cheaply, rather than in Neo4j's
-            # lock manager; Neo4j's locks are what keeps them correct (see identify_tx).
-            self._identifier_locks.hold(keys),
-            self._in_flight,
-            # Last: a request that queued above while Neo4j went down fails here at once.
+            # A request that arrives while Neo4j is known to be down fails here at once.
             self._outage.passage(),
         ):
-            await self._ids.keep_at_least(self._limits.max_in_flight)
-            ids = self._ids.lender()
+            return await self._batcher.submit(IdentifyRequest(email, phone, created_at))
+
+    async def _commit_batch(
+        self, requests: list[IdentifyRequest]
+    ) -> list[IdentifyRecord | Exception]:
+        """One transaction for the batch if it can; a failure of Neo4j fails every request."""
+        rows = [BatchRow(request, self._ids.lender()) for request in requests]
+        try:
+            async with (
+                unavailable_as_error(self._events),
+                asyncio.timeout(self._limits.timeout),
+                # Last: a batch that queued while Neo4j went down fails here at once.
+                self._outage.passage(),
+            ):
+                await self._ids.keep_at_least(len(rows))
+                # At once, with no await since the ids were counted: other batches lend too.
+                for row in rows:
+                    row.ids.lend()
+                return await self._commit(rows)
+        except DatabaseUnavailable as error:
+            return [error] * len(rows)
+
+    async def _commit(self, rows: list[BatchRow]) -> list[IdentifyRecord | Exception]:
+        """Commits the rows, splitting them when one fails on its own data or when they keep
+        deadlocking; a row that fails alone gets its own error, and its batchmates commit."""
+        try:
             async with self._driver.session(database=self._database) as session:
-                work = CountedRuns(self._identify_work, "identify", self._events)
-                result = await session.execute_write(work, email, phone, ids, created_at)
-        created = result.outcome in (
-            IdentifyOutcome.CREATED_PRIMARY,
-            IdentifyOutcome.ADDED_SECONDARY,
-        )
-        ids.settle(used=created)
-        return result
+                work = CountedRuns(
+                    self._identify_work,
+                    "identify",
+                    self._events,
+                    max_runs=BATCH_RUNS_BEFORE_SPLIT if len(rows) > 1 else None,
+                )
+                records = await session.execute_write(work, rows)
+        except (RowFailed, RunsExhausted, ClientError, LookupError, ValueError) as error:
+            if not _own_failure(error):
+                raise
+            if len(rows) == 1:
+                log.error("identify failed on its own data", exc_info=error)
+                return [error]
+            if isinstance(error, RowFailed):
+                failed = rows[error.index]
+                rest = [row for row in rows if row is not failed]
+                return _in_order(rows, [*rest, failed], await self._commit_each([rest, [failed]]))
+            half = len(rows) // 2
+            return await self._commit_each([rows[:half], rows[half:]])
+        self._events.batch_committed(len(rows))
+        for row, record in zip(rows, records, strict=True):
+            row.ids.settle(used=record.outcome.created)
+        return list(records)
+
+    async def _commit_each(self, parts: list[list[BatchRow]]) -> list[IdentifyRecord | Exception]:
+        results: list[IdentifyRecord | Exception] = []
+        for part in parts:
+            results += await self._commit(part)
+        return results
 
     @asynccontextmanager
     async def _read_session(self) -> AsyncIterator[AsyncSession]:
@@ -156,3 +217,17 @@ class ContactRepository:
 async def _unique_properties(tx: AsyncManagedTransaction) -> set[tuple[str, str]]:
     result = await tx.run(cypher.UNIQUE_PROPERTIES_PRESENT)
     return {(record["label"], record["property"]) async for record in result}
+
+
+def _own_failure(error: Exception) -> bool:
+    """A failure that splitting the batch can isolate, as opposed to Neo4j being unavailable."""
+    if isinstance(error, AuthError):
+        return False
+    return not (isinstance(error, ClientError) and error.code in ENDED_TRANSACTION_CODES)
+
+
+def _in_order(
+    rows: list[BatchRow], ran: list[BatchRow], results: list[IdentifyRecord | Exception]
+) -> list[IdentifyRecord | Exception]:
+    by_row = {id(row): result for row, result in zip(ran, results, strict=True)}
+    return [by_row[id(row)] for row in rows]

@@ -18,27 +18,29 @@ _EMAIL = "warm up"
 _PHONE = "warm up"
 _MISSING_ID = -1
 
+
+def _row(index: int, email: str | None, phone: str | None) -> dict[str, Any]:
+    return {"index": index, "email": email, "phone": phone, "id": -1 - index, "createdAt": None}
+
+
+# The identify statements plan with and without their create step: the contacts made are rolled
+# back at the end, and ids below zero are never handed out.
+_ROWS = [_row(0, _EMAIL, _PHONE), _row(1, _EMAIL + " 2", None), _row(2, None, _PHONE + " 2")]
 _STATEMENTS: list[tuple[LiteralString, dict[str, Any]]] = [
-    # Each plans the locking statement with and without its create step; the contacts made are
-    # rolled back at the end, and ids below zero are never handed out.
-    *[
-        (cypher.LOCK_AND_READ, {"email": email, "phone": phone, "id": -1 - n, "createdAt": None})
-        for n, (email, phone) in enumerate(((_EMAIL, _PHONE), (_EMAIL, None), (None, _PHONE)))
-    ],
-    *[
-        (
-            cypher.LOCK_PRIMARIES_AND_READ,
-            {
-                "primaryIds": [_MISSING_ID],
-                "email": email,
-                "phone": phone,
-                "id": -4 - n,
-                "createdAt": None,
-            },
-        )
-        for n, (email, phone) in enumerate(((_EMAIL, _PHONE), (_EMAIL, None), (None, _PHONE)))
-    ],
+    (
+        cypher.IDENTIFY_BATCH,
+        {
+            "rows": _ROWS,
+            "emails": sorted(row["email"] for row in _ROWS if row["email"]),
+            "phones": sorted(row["phone"] for row in _ROWS if row["phone"]),
+        },
+    ),
+    (
+        cypher.LOCK_PRIMARIES_AND_READ,
+        {"primaryIds": [_MISSING_ID], "rows": [_row(3, _EMAIL, _PHONE)]},
+    ),
     (cypher.MERGE_CLUSTERS_AND_READ, {"winnerId": _MISSING_ID, "loserIds": [_MISSING_ID]}),
+    (cypher.READ_CLUSTERS_OF_CONTACTS, {"ids": [_MISSING_ID]}),
     (cypher.READ_CLUSTER_BY_ID, {"id": _MISSING_ID}),
     (cypher.READ_CLUSTER_BY_EMAIL, {"email": _EMAIL}),
     (cypher.READ_CLUSTER_BY_PHONE, {"phone": _PHONE}),

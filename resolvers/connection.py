@@ -35,6 +35,7 @@ def build_repository(
     limits = RepositoryLimits(
         timeout=settings.request_timeout,
         max_in_flight=settings.neo4j_max_in_flight,
+        batch_max=settings.identify_batch_max,
         id_block_size=settings.id_block_size,
     )
     return driver, ContactRepository(driver, connection.database, limits, events)

@@ -1,4 +1,5 @@
-"""Prometheus metrics at /metrics: HTTP requests, identify outcomes, Neo4j retries and failures.
+"""Prometheus metrics at /metrics: HTTP requests, identify outcomes and batch sizes, Neo4j retries
+and failures.
 
 prometheus_client picks single- or multi-process storage when it is imported: resolvers.serve sets
 PROMETHEUS_MULTIPROC_DIR before any worker process imports this module, and imports it itself
@@ -46,6 +47,11 @@ TRANSACTION_RETRIES = Counter(
     "Runs of a managed transaction function after its first (the driver retried it).",
     ["transaction"],
 )
+IDENTIFY_BATCH_SIZE = Histogram(
+    "identity_identify_batch_size",
+    "Identify requests committed together in one Neo4j transaction (group commit).",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
 NEO4J_ERRORS = Counter(
     "identity_neo4j_errors",
     "Neo4j failures that ended a repository call, by kind.",
@@ -67,6 +73,9 @@ class Neo4jMetrics:
 
     def neo4j_failed(self, kind: str) -> None:
         NEO4J_ERRORS.labels(kind).inc()
+
+    def batch_committed(self, size: int) -> None:
+        IDENTIFY_BATCH_SIZE.observe(size)
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:

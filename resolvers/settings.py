@@ -26,7 +26,10 @@ class Settings:
     neo4j_heap: str
     neo4j_page_cache: str
     neo4j_pool_size: int
+    # Identify transactions one process runs at once; each commits a batch of requests.
     neo4j_max_in_flight: int
+    # Requests one identify transaction holds at most (group commit); 1 turns batching off.
+    identify_batch_max: int
     neo4j_connect_timeout: float
     neo4j_retry_time: float
     request_timeout: float
@@ -63,7 +66,8 @@ class Settings:
             neo4j_heap=config("NEO4J_HEAP", default="1g"),
             neo4j_page_cache=config("NEO4J_PAGE_CACHE", default="512m"),
             neo4j_pool_size=config("NEO4J_POOL_SIZE", cast=int, default=64),
-            neo4j_max_in_flight=config("NEO4J_MAX_IN_FLIGHT", cast=_positive, default=16),
+            neo4j_max_in_flight=config("NEO4J_MAX_IN_FLIGHT", cast=_positive, default=4),
+            identify_batch_max=config("IDENTIFY_BATCH_MAX", cast=_positive, default=64),
             neo4j_connect_timeout=config("NEO4J_CONNECT_TIMEOUT", cast=float, default=3.0),
             neo4j_retry_time=config("NEO4J_RETRY_TIME", cast=float, default=3.0),
             request_timeout=config("REQUEST_TIMEOUT", cast=float, default=10.0),

@@ -13,7 +13,7 @@ from neo4j.exceptions import ServiceUnavailable
 
 from graphdb import repository as repository_module
 from graphdb.driver import Neo4jConnection
-from graphdb.identify_tx import identify_transaction
+from graphdb.identify_tx import identify_batch_transaction
 from resolvers.settings import Settings
 from tests.conftest import app_client
 from tests.metrics import scrape, value
@@ -105,7 +105,9 @@ async def test_a_transaction_the_driver_runs_again_counts_as_a_retry(
     neo4j: Neo4jConnection, settings: Settings, driver: AsyncDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        repository_module, "identify_transaction", _fails_first_run(identify_transaction)
+        repository_module,
+        "identify_batch_transaction",
+        _fails_first_run(identify_batch_transaction),
     )
     async with app_client(settings, neo4j) as client:
         before = await scrape(client)

@@ -1,0 +1,138 @@
+"""Group commit: requests queue, and each free transaction slot takes the ones waiting then.
+
+No timer: a request that finds a slot free goes at once, alone, and waits for nothing. Under
+load, slots are busy, requests pile up, and the next free slot takes them all (up to the batch
+limit) into one transaction, so the cost of a transaction is shared by as many requests as
+arrived during the last one.
+
+Requests that share a key (an email or a phone) never share a batch, and a request never starts
+while one sharing a key with it is in flight from this process or waits ahead of it: per key,
+requests run one after another in arrival order, and they wait here, cheaply, rather than in
+Neo4j's lock manager. Correctness does not depend on it (other processes have batchers of their
+own; Neo4j's locks are what keeps identify correct, see graphdb.identify_tx).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+
+class Keyed(Protocol):
+    @property
+    def keys(self) -> tuple[Hashable, ...]: ...
+
+
+RequestT = TypeVar("RequestT", bound=Keyed)
+ResultT = TypeVar("ResultT")
+
+
+@dataclass(eq=False)
+class _Waiting(Generic[RequestT, ResultT]):
+    request: RequestT
+    answer: asyncio.Future[ResultT]
+
+
+class Batcher(Generic[RequestT, ResultT]):
+    """run(requests) answers each request, in order, with its result or the exception it got."""
+
+    def __init__(
+        self,
+        run: Callable[[list[RequestT]], Awaitable[list[ResultT | Exception]]],
+        *,
+        max_batch: int,
+        slots: int,
+    ) -> None:
+        if max_batch < 1 or slots < 1:
+            raise ValueError("a batch holds at least one request, and there is at least one slot")
+        self._run = run
+        self._max_batch = max_batch
+        self._free_slots = slots
+        self._queue: list[_Waiting[RequestT, ResultT]] = []
+        # Keys of requests in flight from this process; no two of them share one.
+        self._busy: set[Hashable] = set()
+        self._batches: set[asyncio.Task[None]] = set()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queue)
+
+    async def submit(self, request: RequestT) -> ResultT:
+        waiting: _Waiting[RequestT, ResultT] = _Waiting(
+            request, asyncio.get_running_loop().create_future()
+        )
+        self._queue.append(waiting)
+        self._dispatch()
+        try:
+            return await waiting.answer
+        except asyncio.CancelledError:
+            # Gone before its batch started: it must not run, and requests queued behind it on
+            # one of its keys may go now. (Once started, its batch runs on and its answer is
+            # dropped.)
+            if waiting in self._queue:
+                self._queue.remove(waiting)
+                self._dispatch()
+            raise
+
+    async def close(self) -> None:
+        """Waits for the batches in flight; nothing should be queued by then."""
+        if self._batches:
+            await asyncio.gather(*self._batches, return_exceptions=True)
+
+    def _dispatch(self) -> None:
+        while self._free_slots and self._queue:
+            batch = self._take_batch()
+            if not batch:
+                return  # everything waiting shares a key with a request in flight
+            self._free_slots -= 1
+            task = asyncio.create_task(self._run_batch(batch))
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
+
+    def _take_batch(self) -> list[_Waiting[RequestT, ResultT]]:
+        taken: list[_Waiting[RequestT, ResultT]] = []
+        kept: list[_Waiting[RequestT, ResultT]] = []
+        # Keys in flight, and keys of requests passed over: a later request on one of them
+        # would overtake an earlier one.
+        blocked = set(self._busy)
+        for position, waiting in enumerate(self._queue):
+            if len(taken) == self._max_batch:
+                kept += self._queue[position:]
+                break
+            if waiting.answer.done():
+                continue  # cancelled while queued
+            keys = waiting.request.keys
+            if blocked.isdisjoint(keys):
+                taken.append(waiting)
+            else:
+                kept.append(waiting)
+            blocked.update(keys)
+        self._queue = kept
+        for waiting in taken:
+            self._busy.update(waiting.request.keys)
+        return taken
+
+    async def _run_batch(self, batch: list[_Waiting[RequestT, ResultT]]) -> None:
+        results: list[ResultT | Exception]
+        try:
+            results = await self._run([waiting.request for waiting in batch])
+        except Exception as error:  # run answers per request; this is its own failure
+            results = [error] * len(batch)
+        except asyncio.CancelledError:
+            for waiting in batch:
+                waiting.answer.cancel()
+            raise
+        finally:
+            self._free_slots += 1
+            for waiting in batch:
+                self._busy.difference_update(waiting.request.keys)
+        for waiting, result in zip(batch, results, strict=True):
+            if waiting.answer.done():
+                continue  # its caller gave up
+            if isinstance(result, Exception):
+                waiting.answer.set_exception(result)
+            else:
+                waiting.answer.set_result(result)
+        self._dispatch()
