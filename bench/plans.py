@@ -37,9 +37,8 @@ async def profile(driver: AsyncDriver, database: str, customer: int) -> dict[str
             try:
                 statement: LiteralString = "PROFILE " + cypher.IDENTIFY_BATCH
                 row = params | {"index": 0, "id": _UNUSED_ID, "createdAt": None}
-                result = await transaction.run(
-                    statement, rows=[row], emails=[row["email"]], phones=[row["phone"]]
-                )
+                batch = {"rows": [row], "emails": [row["email"]], "phones": [row["phone"]]}
+                result = await transaction.run(statement, batch=batch)
                 summary = await result.consume()
                 hits[name] = _db_hits(summary.profile or {})
             finally:

@@ -51,7 +51,8 @@ class Service:
             raise RuntimeError("the service is not started")
         return self.process.pid
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 150.0) -> None:
+        """Returns once /readyz answers 200: Neo4j reachable, and warmed up (WARM_UP_SECONDS)."""
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603
                 self.command, env=self.env, stdout=log, stderr=log
@@ -61,10 +62,11 @@ class Service:
             if self.process.poll() is not None:
                 break
             try:
-                if httpx.get(f"{self.url}/graphql", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200:
                     return
             except httpx.TransportError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         raise RuntimeError(f"the service did not start; see {self.log}")
 
     def kill(self) -> None:

@@ -167,7 +167,12 @@ async def soak(args: argparse.Namespace, neo4j: LocalNeo4j, log: Path) -> SoakRe
     service = Service(
         connection,
         log,
-        {"REQUEST_TIMEOUT": str(REQUEST_TIMEOUT), "NEO4J_RETRY_TIME": str(RETRY_TIME)},
+        # No warm-up: a restarted service must be ready at once for the fault test's bounds.
+        {
+            "REQUEST_TIMEOUT": str(REQUEST_TIMEOUT),
+            "NEO4J_RETRY_TIME": str(RETRY_TIME),
+            "WARM_UP_SECONDS": "0",
+        },
     )
     service.start()
     tally = Tally()

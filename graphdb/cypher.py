@@ -2,28 +2,31 @@
 
 from typing import LiteralString
 
-# Identify runs over a batch: `$rows` holds requests whose emails and phones are all distinct
-# (graphdb.batcher never puts two requests sharing one in a batch), each row a map
+# Identify runs over a batch: `$batch.rows` holds requests whose emails and phones are all
+# distinct (graphdb.batcher never puts two requests sharing one in a batch), each row a map
 # {index, email, phone, id, createdAt}. One statement decides most rows of a batch at once;
 # Neo4j's per-transaction and per-statement costs are then paid once per batch, not per request.
+# Lists travel inside one map parameter: Neo4j caches a plan per size class of each list
+# parameter (1, 2 to 10, 11 to 100, ...), and planning these statements costs 0.3 to 2 s of its
+# CPU; behind a map every batch size shares one plan.
 
 # Every transaction takes its locks in one global order, so that batches in this process, in other
 # worker processes and in other replicas never wait on each other in a cycle:
-# 1. the batch's Email nodes, values ascending ($emails is sorted), then its Phone nodes;
+# 1. the batch's Email nodes, values ascending ($batch.emails is sorted), then its Phone nodes;
 # 2. the primaries of the clusters they belong to, ids ascending.
 # MERGE on a uniqueness-constrained value serialises concurrent creators of the same value; the
 # SET/REMOVE pair write-locks an existing node until commit (Neo4j has no explicit lock clause).
 # Each subquery aggregates, so all its locks are held before the statement goes on.
 _LOCK_IDENTIFIERS: LiteralString = """
 CALL () {
-  UNWIND $emails AS value
+  UNWIND $batch.emails AS value
   MERGE (email:Email {value: value})
   SET email._lock = true
   REMOVE email._lock
   RETURN count(email) AS lockedEmails
 }
 CALL () {
-  UNWIND $phones AS value
+  UNWIND $batch.phones AS value
   MERGE (phone:Phone {value: value})
   SET phone._lock = true
   REMOVE phone._lock
@@ -61,7 +64,7 @@ _FIND_PRIMARIES: LiteralString = """
 _LOCK_FOUND_PRIMARIES: LiteralString = (
     """
 CALL () {
-  UNWIND $rows AS row
+  UNWIND $batch.rows AS row
 """
     + _FIND_PRIMARIES
     + """
@@ -77,7 +80,7 @@ CALL () {
 
 _LOCK_GIVEN_PRIMARIES: LiteralString = """
 CALL () {
-  UNWIND $primaryIds AS primaryId
+  UNWIND $batch.primaryIds AS primaryId
   MATCH (primary:Contact {id: primaryId})
   SET primary._lock = true
   REMOVE primary._lock
@@ -117,7 +120,7 @@ _CLUSTER_COLUMNS: LiteralString = """
 _DECIDE_CREATE_AND_READ: LiteralString = (
     """
 CALL (lockedPrimaryIds) {
-  UNWIND $rows AS row
+  UNWIND $batch.rows AS row
 """
     + _FIND_PRIMARIES
     + """
@@ -174,21 +177,31 @@ RETURN decision.index AS index,
     + _CLUSTER_COLUMNS
 )
 
+# Every statement the service runs often keeps its first plan (`replan=skip`): planning the
+# identify statements costs Neo4j 0.3 to 2 s of CPU, and a growing database made it plan them
+# again and again (each time its statistics had moved by three quarters), stalling the
+# transactions behind it. The plans cannot get worse with the data: every lookup is a unique
+# index seek (hinted where the planner hesitates) followed by a fixed number of hops from the
+# nodes found; tests/integration/test_plans.py checks they are the same on an empty and a
+# populated database.
+_OPTIONS: LiteralString = "CYPHER replan=skip\n"
+
 # Step one of a batch: lock every row's identifiers, then the primaries of their clusters, then
 # decide each row that can be decided. One record per row.
 IDENTIFY_BATCH: LiteralString = (
-    _LOCK_IDENTIFIERS + _LOCK_FOUND_PRIMARIES + _DECIDE_CREATE_AND_READ
+    _OPTIONS + _LOCK_IDENTIFIERS + _LOCK_FOUND_PRIMARIES + _DECIDE_CREATE_AND_READ
 )  # fmt: skip
 
-# For one row ($rows holds just it) the batch left undecided: lock the primaries it found (the
+# For one row ($batch.rows holds just it) the batch left undecided: lock the primaries it found (the
 # transaction may hold others already), read again, decide if it can.
-LOCK_PRIMARIES_AND_READ: LiteralString = _LOCK_GIVEN_PRIMARIES + _DECIDE_CREATE_AND_READ
+LOCK_PRIMARIES_AND_READ: LiteralString = _OPTIONS + _LOCK_GIVEN_PRIMARIES + _DECIDE_CREATE_AND_READ
 
 # The losing primaries and all their secondaries link straight to the winner: no chains.
 MERGE_CLUSTERS_AND_READ: LiteralString = (
-    """
-MATCH (winner:Contact {id: $winnerId})
-UNWIND $loserIds AS loserId
+    _OPTIONS
+    + """
+MATCH (winner:Contact {id: $merge.winnerId})
+UNWIND $merge.loserIds AS loserId
 MATCH (loser:Contact {id: loserId})
 WITH winner, loser, datetime.truncate('microsecond', datetime.statement()) AS now
 CALL (winner, loser, now) {
@@ -207,8 +220,9 @@ RETURN"""
 # The clusters of contacts answered earlier in a transaction that later changed them, read again
 # at its end (every lock is held, so nothing is torn). A merged primary now links to the winner.
 READ_CLUSTERS_OF_CONTACTS: LiteralString = (
-    """
-UNWIND $ids AS contactId
+    _OPTIONS
+    + """
+UNWIND $read.ids AS contactId
 MATCH (member:Contact {id: contactId})
 CALL (member) {
   OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
@@ -233,7 +247,8 @@ RETURN member.id AS memberId,
 )
 
 READ_CLUSTER_BY_ID: LiteralString = (
-    """
+    _OPTIONS
+    + """
 MATCH (member:Contact {id: $id})
 WHERE member.deletedAt IS NULL
 """
@@ -241,7 +256,8 @@ WHERE member.deletedAt IS NULL
 )
 
 READ_CLUSTER_BY_EMAIL: LiteralString = (
-    """
+    _OPTIONS
+    + """
 MATCH (email:Email {value: $email})<-[:HAS_EMAIL]-(member:Contact)
 USING INDEX SEEK email:Email(value)
 WHERE member.deletedAt IS NULL
@@ -250,7 +266,8 @@ WHERE member.deletedAt IS NULL
 )
 
 READ_CLUSTER_BY_PHONE: LiteralString = (
-    """
+    _OPTIONS
+    + """
 MATCH (phone:Phone {value: $phone})<-[:HAS_PHONE]-(member:Contact)
 USING INDEX SEEK phone:Phone(value)
 WHERE member.deletedAt IS NULL
@@ -291,3 +308,35 @@ RETURN labelsOrTypes[0] AS label, properties[0] AS property
 """
 
 AWAIT_INDEXES: LiteralString = "CALL db.awaitIndexes(60)"
+
+# Scratch data of graphdb.warm_up: contacts whose every email and phone is "warm up <seconds
+# since the epoch> <token> ..." (values that validation never lets through), deleted a few
+# hundred nodes at a time: a warm-up's own when it ends ($prefix names its token), and those of
+# warm-ups that crashed ($prefix "warm up ", $before some minutes ago: one still running is
+# younger).
+DELETE_WARM_UP_EMAILS: LiteralString = """
+MATCH (email:Email)
+USING INDEX email:Email(value)
+WHERE email.value STARTS WITH $prefix
+  AND toInteger(split(email.value, ' ')[2]) < $before
+WITH email LIMIT 100
+OPTIONAL MATCH (email)<-[:HAS_EMAIL]-(contact:Contact)
+DETACH DELETE contact, email
+RETURN count(DISTINCT email) AS deleted
+"""
+DELETE_WARM_UP_PHONES: LiteralString = """
+MATCH (phone:Phone)
+USING INDEX phone:Phone(value)
+WHERE phone.value STARTS WITH $prefix
+  AND toInteger(split(phone.value, ' ')[2]) < $before
+WITH phone LIMIT 100
+OPTIONAL MATCH (phone)<-[:HAS_PHONE]-(contact:Contact)
+DETACH DELETE contact, phone
+RETURN count(DISTINCT phone) AS deleted
+"""
+
+# How long Neo4j's JVM has spent compiling, in ms: what a fresh server spends most of its CPU on.
+JIT_COMPILATION_MILLISECONDS: LiteralString = """
+CALL dbms.queryJmx('java.lang:type=Compilation') YIELD attributes
+RETURN attributes.TotalCompilationTime.value AS milliseconds
+"""

@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
-from neo4j import AsyncManagedTransaction, Record
+from neo4j import AsyncManagedTransaction, AsyncTransaction, Record
 from neo4j.time import DateTime
 
 from graphdb import cypher
 from graphdb.records import ClusterRecord, ContactRecord, IdentifyOutcome, IdentifyRecord
 from graphdb.requests import BatchRow
+
+# A managed transaction for real work; an explicit one, rolled back, for warming Neo4j up.
+Tx = AsyncManagedTransaction | AsyncTransaction
 
 # A torn read (a merge committing while a read runs) is retried; more than a few in a row would
 # mean a cluster merged continuously, and the last read is answered anyway.
@@ -86,9 +89,7 @@ class _Writes:
         return any(self.last_write_to.get(p, 0) > read_after for p in primary_ids)
 
 
-async def identify_batch_transaction(
-    tx: AsyncManagedTransaction, rows: Sequence[BatchRow]
-) -> list[IdentifyRecord]:
+async def identify_batch_transaction(tx: Tx, rows: Sequence[BatchRow]) -> list[IdentifyRecord]:
     """The identify transaction of a batch; the driver may run it again on a deadlock, so it only
     touches tx (and lends each row its id, the same one on every run).
 
@@ -104,7 +105,8 @@ async def identify_batch_transaction(
     params = [row.params(index) for index, row in enumerate(rows)]
     emails = sorted({row.request.email for row in rows if row.request.email is not None})
     phones = sorted({row.request.phone for row in rows if row.request.phone is not None})
-    result = await tx.run(cypher.IDENTIFY_BATCH, rows=params, emails=emails, phones=phones)
+    batch = {"rows": params, "emails": emails, "phones": phones}
+    result = await tx.run(cypher.IDENTIFY_BATCH, batch=batch)
     seen = sorted([_seen(record) async for record in result], key=lambda s: s.index)
     if [s.index for s in seen] != list(range(len(rows))):
         raise LookupError("the batch statement did not answer every row")
@@ -128,7 +130,7 @@ async def identify_batch_transaction(
 
 
 async def _settle_row(
-    tx: AsyncManagedTransaction,
+    tx: Tx,
     row: dict[str, Any],
     seen: _Seen,
     locked: set[int],
@@ -153,9 +155,10 @@ async def _settle_row(
     winner, *losers = sorted(seen.primaries.values(), key=lambda primary: primary.seniority)
     if losers:
         loser_ids = [loser.id for loser in losers]
-        record = await (
-            await tx.run(cypher.MERGE_CLUSTERS_AND_READ, winnerId=winner.id, loserIds=loser_ids)
-        ).single(strict=True)
+        merge = {"winnerId": winner.id, "loserIds": loser_ids}
+        record = await (await tx.run(cypher.MERGE_CLUSTERS_AND_READ, merge=merge)).single(
+            strict=True
+        )
         cluster = _cluster(record)
         if cluster is None:
             raise LookupError("the merge returned no cluster")
@@ -172,15 +175,14 @@ def _unsettled(seen: _Seen, read_after: int, locked: set[int], writes: _Writes) 
     return len(seen.primaries) < 2 and seen.cluster is None
 
 
-async def _lock_primaries_and_read(
-    tx: AsyncManagedTransaction, primary_ids: list[int], row: dict[str, Any]
-) -> _Seen:
-    result = await tx.run(cypher.LOCK_PRIMARIES_AND_READ, primaryIds=primary_ids, rows=[row])
+async def _lock_primaries_and_read(tx: Tx, primary_ids: list[int], row: dict[str, Any]) -> _Seen:
+    batch = {"primaryIds": primary_ids, "rows": [row]}
+    result = await tx.run(cypher.LOCK_PRIMARIES_AND_READ, batch=batch)
     return _seen(await result.single(strict=True))
 
 
 async def _read_changed_clusters_again(
-    tx: AsyncManagedTransaction, answers: dict[int, _Answer], writes: _Writes
+    tx: Tx, answers: dict[int, _Answer], writes: _Writes
 ) -> None:
     stale = {
         index: answer.cluster.primary.id
@@ -189,7 +191,8 @@ async def _read_changed_clusters_again(
     }
     if not stale:
         return
-    result = await tx.run(cypher.READ_CLUSTERS_OF_CONTACTS, ids=sorted(set(stale.values())))
+    read = {"ids": sorted(set(stale.values()))}
+    result = await tx.run(cypher.READ_CLUSTERS_OF_CONTACTS, read=read)
     clusters: dict[int, ClusterRecord] = {}
     async for record in result:
         cluster = _cluster(record)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+from typing import Protocol
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 
@@ -62,10 +63,16 @@ class ContactIdAllocator:
             heapq.heappush(self._free, contact_id)
 
 
-class IdLender:
-    """One request's id: lent synchronously inside the transaction, the same one on a retry."""
+class IdPool(Protocol):
+    def pop_smallest(self) -> int: ...
 
-    def __init__(self, allocator: ContactIdAllocator) -> None:
+    def give_back(self, contact_id: int) -> None: ...
+
+
+class IdLender:
+    """One request's id: lent before its transaction, the same one on a retry."""
+
+    def __init__(self, allocator: IdPool) -> None:
         self._allocator = allocator
         self._lent: int | None = None
 

@@ -23,7 +23,7 @@ from graphdb.ids import ContactIdAllocator
 from graphdb.outage import OutageGate
 from graphdb.records import ClusterRecord, IdentifyRecord
 from graphdb.requests import BatchRow, IdentifyRequest
-from graphdb.warm_up import warm_up_plans
+from graphdb.warm_up import WarmUpReport, delete_scratch, warm_up_plans, warm_up_runtime
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ class ContactRepository:
         self._outage = OutageGate(probe=self._probe)
         self._preparing = asyncio.Lock()
         self._ready = False
+        # Whether warm_up has run its course (or failed): readiness waits for it.
+        self.warmed_up = False
         # Neo4j ends the transaction itself a little before the caller gives up, so a request
         # that timed out leaves no locks behind it.
         self._identify_work = unit_of_work(timeout=self._limits.timeout * 0.9)(
@@ -93,6 +95,20 @@ class ContactRepository:
         await ensure_constraints(self._driver, self._database)
         await warm_up_plans(self._driver, self._database)
         self._ready = True
+
+    async def warm_up(self, bound: float) -> WarmUpReport:
+        """Runs the identify transaction hot on scratch customers until Neo4j's compiler falls
+        quiet or `bound` seconds have passed (graphdb.warm_up), then marks the repository warmed
+        up. Call after prepare; delete_warm_up_data removes the scratch data, later."""
+        try:
+            async with unavailable_as_error(self._events), self._outage.passage():
+                return await warm_up_runtime(self._driver, self._database, bound)
+        finally:
+            self.warmed_up = True
+
+    async def delete_warm_up_data(self, report: WarmUpReport) -> None:
+        async with unavailable_as_error(self._events):
+            await delete_scratch(self._driver, self._database, report)
 
     async def close(self) -> None:
         await self._batcher.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,18 +38,66 @@ class State(TypedDict):
     repository: ContactRepository
 
 
+# Deleting the warm-up's scratch data waits this long after readiness, so that it does not
+# compete with the first traffic.
+SCRATCH_CLEANUP_DELAY = 30.0
+
+
+async def _warm_up(repository: ContactRepository, bound: float) -> None:
+    log.info("Warming Neo4j up (at most %.0f s)", bound)
+    try:
+        report = await repository.warm_up(bound)
+    except DatabaseUnavailable as error:
+        log.warning("Warming Neo4j up stopped: %s", error)
+        return
+    share = report.jit_share
+    log.info(
+        "Neo4j warmed up in %.1f s: %d rounds, the first %.2f s, the fastest %.2f s; %s",
+        report.seconds,
+        len(report.rounds),
+        report.rounds[0][1] if report.rounds else 0.0,
+        min((took for _, took in report.rounds), default=0.0),
+        "stopped at the bound"
+        if not report.settled
+        else f"its JVM compiler down to {share:.0%} of a core"
+        if share is not None
+        else "rounds no longer getting faster",
+    )
+    try:
+        await asyncio.sleep(SCRATCH_CLEANUP_DELAY)
+    finally:
+        # Shielded: shutting down before the delay is over, the scratch data still goes.
+        try:
+            await asyncio.shield(repository.delete_warm_up_data(report))
+        except DatabaseUnavailable as error:
+            log.warning("Warm-up data not deleted (the next start will): %s", error)
+
+
 def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[State]:
         driver, repository = build_repository(settings, connection, Neo4jMetrics())
+        warming_up: asyncio.Task[None] | None = None
         try:
             try:
                 await repository.prepare()
             except DatabaseUnavailable as error:
                 # Serve anyway: requests answer 503 until Neo4j is back, then the schema is made.
                 log.warning("Neo4j not reachable at start-up (%s); will retry per request", error)
+                repository.warmed_up = True  # traffic will warm it up once it is back
+            else:
+                if settings.warm_up_seconds > 0:
+                    # In the background: the process answers (/healthz) meanwhile, and /readyz
+                    # says "warming up" until it is done.
+                    warming_up = asyncio.create_task(_warm_up(repository, settings.warm_up_seconds))
+                else:
+                    repository.warmed_up = True
             yield {"repository": repository}
         finally:
+            if warming_up is not None:
+                warming_up.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await warming_up
             await repository.close()
             await driver.close()
 

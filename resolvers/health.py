@@ -15,7 +15,8 @@ async def healthz(_request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """Ready when Neo4j answers and has the uniqueness constraints identify's locking relies on."""
+    """Ready when Neo4j answers, has the uniqueness constraints identify's locking relies on, and
+    has been warmed up since this process started."""
     repository: ContactRepository = request.state.repository
     try:
         # Makes the schema if start-up could not (Neo4j was down then); a no-op once made.
@@ -25,6 +26,9 @@ async def readyz(request: Request) -> JSONResponse:
         return _not_ready(str(error))
     if missing:
         return _not_ready(f"uniqueness constraints missing: {', '.join(missing)}")
+    if not repository.warmed_up:
+        # A fresh Neo4j serves identify several times slower until it has run it a while.
+        return _not_ready("warming Neo4j up")
     return JSONResponse({"status": "ready"})
 
 

@@ -32,6 +32,8 @@ class Settings:
     identify_batch_max: int
     neo4j_connect_timeout: float
     neo4j_retry_time: float
+    # Bound on warming Neo4j up at start, before /readyz answers 200; 0 skips it.
+    warm_up_seconds: float
     request_timeout: float
     max_body_bytes: int
     id_block_size: int
@@ -70,6 +72,7 @@ class Settings:
             identify_batch_max=config("IDENTIFY_BATCH_MAX", cast=_positive, default=64),
             neo4j_connect_timeout=config("NEO4J_CONNECT_TIMEOUT", cast=float, default=3.0),
             neo4j_retry_time=config("NEO4J_RETRY_TIME", cast=float, default=3.0),
+            warm_up_seconds=config("WARM_UP_SECONDS", cast=float, default=60.0),
             request_timeout=config("REQUEST_TIMEOUT", cast=float, default=10.0),
             max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=64 * 1024),
             id_block_size=config("ID_BLOCK_SIZE", cast=_positive, default=64),

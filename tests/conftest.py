@@ -139,7 +139,11 @@ def repository(driver: AsyncDriver, neo4j: Neo4jConnection) -> ContactRepository
 
 @pytest.fixture
 def settings() -> Settings:
-    return dataclasses.replace(Settings.from_environment(env_file=None), request_timeout=30.0)
+    # No warm-up: the session's Neo4j is warmed by the tests themselves, and tests/e2e/
+    # test_warm_up.py checks the warm-up on its own.
+    return dataclasses.replace(
+        Settings.from_environment(env_file=None), request_timeout=30.0, warm_up_seconds=0.0
+    )
 
 
 @asynccontextmanager

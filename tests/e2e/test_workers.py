@@ -67,7 +67,7 @@ async def two_workers(
     env = {
         **os.environ,
         "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "2",
-        "LOG_FORMAT": "json", "LOG_LEVEL": "info", "REQUEST_TIMEOUT": "30",
+        "LOG_FORMAT": "json", "LOG_LEVEL": "info", "REQUEST_TIMEOUT": "30", "WARM_UP_SECONDS": "0",
         "NEO4J_URI": neo4j.uri, "NEO4J_USER": neo4j.user,
         "NEO4J_PASSWORD": neo4j.password or "", "NEO4J_DATABASE": neo4j.database,
     }  # fmt: skip
