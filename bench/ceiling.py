@@ -20,8 +20,21 @@ import uvloop
 
 from bench.workloads import Sighting, read_sightings
 from graphdb.errors import DatabaseUnavailable
+from graphdb.events import NoEvents
 from resolvers.connection import build_repository, configured_connection
 from resolvers.settings import Settings
+
+
+class BatchSizes(NoEvents):
+    """Counts what each identify transaction committed, as the service's metrics do."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.transactions = 0
+
+    def batch_committed(self, size: int) -> None:
+        self.requests += size
+        self.transactions += 1
 
 
 async def replay(
@@ -31,7 +44,8 @@ async def replay(
     connection = configured_connection(settings)
     if connection is None:
         raise SystemExit("NEO4J_URI must point at the benchmark's Neo4j")
-    driver, repository = build_repository(settings, connection)
+    batches = BatchSizes()
+    driver, repository = build_repository(settings, connection, batches)
     await repository.prepare()
     latencies: list[float] = []
     errors = 0
@@ -63,6 +77,8 @@ async def replay(
     return {
         "duration_us": elapsed * 1e6,
         "status_errors": errors,
+        "batch_requests": batches.requests,
+        "batch_transactions": batches.transactions,
         "latencies_us": [round(latency * 1e6) for latency in latencies],
     }
 

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from graphdb.driver import Neo4jConnection
 from graphdb.local_server import free_port
 
 
 class Service:
-    """Started and stopped by its PID, so it can be killed like a crashed process."""
+    """Started and stopped by its PID, so it can be killed like a crashed process; in a process
+    group of its own, so that a kill takes its uvicorn workers (WORKERS > 1) down with it."""
 
     def __init__(
         self,
@@ -55,7 +59,7 @@ class Service:
         """Returns once /readyz answers 200: Neo4j reachable, and warmed up (WARM_UP_SECONDS)."""
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603
-                self.command, env=self.env, stdout=log, stderr=log
+                self.command, env=self.env, stdout=log, stderr=log, start_new_session=True
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -71,10 +75,57 @@ class Service:
 
     def kill(self) -> None:
         if self.process is not None:
-            self.process.send_signal(signal.SIGKILL)
+            # Orphaned workers would go on answering on the port, and hold it against a restart.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=30)
+
+    def restart(self, settings: Mapping[str, str]) -> None:
+        """Stopped, then started again on the same port with these settings changed."""
+        self.stop()
+        self.env.update(settings)
+        self.start()
+
+    def batch_totals(self) -> tuple[float, float]:
+        """(requests, transactions) identify has committed so far, from /metrics: any worker's
+        /metrics adds up every worker's."""
+        text = httpx.get(f"{self.url}/metrics", timeout=10).text
+        requests = transactions = 0.0
+        for family in text_string_to_metric_families(text):
+            if family.name == "identity_identify_batch_size":
+                for sample in family.samples:
+                    if sample.name.endswith("_sum"):
+                        requests += sample.value
+                    elif sample.name.endswith("_count"):
+                        transactions += sample.value
+        return requests, transactions
+
+
+async def start_all(services: Sequence[Service]) -> None:
+    """Started side by side, as each spends its seconds mostly waiting; if one fails to start,
+    all are stopped and its error raised."""
+    outcomes = await asyncio.gather(
+        *(asyncio.to_thread(service.start) for service in services), return_exceptions=True
+    )
+    failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    if failures:
+        stop_all(services)
+        raise failures[0]
+
+
+def stop_all(services: Sequence[Service]) -> None:
+    """Each one stopped, or killed if it will not stop, whatever the others do."""
+    hung: list[subprocess.TimeoutExpired] = []
+    for service in services:
+        try:
+            service.stop()
+        except subprocess.TimeoutExpired as error:
+            service.kill()
+            hung.append(error)
+    if hung:
+        raise hung[0]

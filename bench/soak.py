@@ -18,7 +18,7 @@ from typing import Any, LiteralString
 
 import httpx
 
-from bench.service import Service
+from bench.service import Service, start_all, stop_all
 from graphdb.consistency import check_graph
 from graphdb.driver import create_driver
 from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
@@ -78,7 +78,8 @@ def _body(rng: random.Random, generation: int, pool: int) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class _Plan:
-    url: str
+    # The services' URLs: client n talks to the (n mod count)th.
+    urls: tuple[str, ...]
     started: float
     pool: int
     stop: asyncio.Event
@@ -86,7 +87,8 @@ class _Plan:
 
 async def _client(plan: _Plan, seed: int, tally: Tally) -> None:
     rng = random.Random(seed)  # noqa: S311 - load shapes, not secrets
-    async with httpx.AsyncClient(base_url=plan.url, timeout=30) as client:
+    url = plan.urls[seed % len(plan.urls)]
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         while not plan.stop.is_set():
             body = _body(rng, int((time.monotonic() - plan.started) / 5), plan.pool)
             tally.requests += 1
@@ -122,7 +124,7 @@ async def _recovered(tally: Tally, since: float, limit: float = 60) -> None:
 
 async def _faults(
     neo4j: LocalNeo4j,
-    service: Service,
+    services: list[Service],
     args: argparse.Namespace,
     started: float,
     tally: Tally,
@@ -142,9 +144,10 @@ async def _faults(
             await asyncio.to_thread(neo4j.start)
             events.append(Event(time.monotonic() - started, "Neo4j back"))
         else:
-            service.kill()
+            # The first one: with several, the others go on answering meanwhile.
+            services[0].kill()
             events.append(Event(time.monotonic() - started, "SIGKILL service"))
-            await asyncio.to_thread(service.start)
+            await asyncio.to_thread(services[0].start)
             events.append(Event(time.monotonic() - started, "service back"))
     return events
 
@@ -155,6 +158,8 @@ class SoakResult:
     events: list[Event]
     violations: list[str]
     unreflected: int
+    services: int
+    workers: int
 
     @property
     def passed(self) -> bool:
@@ -164,23 +169,22 @@ class SoakResult:
 
 async def soak(args: argparse.Namespace, neo4j: LocalNeo4j, log: Path) -> SoakResult:
     connection = neo4j.connection
-    service = Service(
-        connection,
-        log,
+    settings = {
+        "WORKERS": str(args.workers),
+        "REQUEST_TIMEOUT": str(REQUEST_TIMEOUT),
+        "NEO4J_RETRY_TIME": str(RETRY_TIME),
         # No warm-up: a restarted service must be ready at once for the fault test's bounds.
-        {
-            "REQUEST_TIMEOUT": str(REQUEST_TIMEOUT),
-            "NEO4J_RETRY_TIME": str(RETRY_TIME),
-            "WARM_UP_SECONDS": "0",
-        },
-    )
-    service.start()
+        "WARM_UP_SECONDS": "0",
+    }
+    # Separate processes on the one Neo4j, sharing nothing but it (and one log file).
+    services = [Service(connection, log, settings) for _ in range(args.services)]
+    await start_all(services)
     tally = Tally()
     started = time.monotonic()
-    plan = _Plan(service.url, started, args.pool, asyncio.Event())
+    plan = _Plan(tuple(s.url for s in services), started, args.pool, asyncio.Event())
 
     async def run_faults_then_stop() -> list[Event]:
-        events = await _faults(neo4j, service, args, started, tally)
+        events = await _faults(neo4j, services, args, started, tally)
         # The full duration, and in any case a healthy stretch after the last recovery.
         remaining = started + args.seconds - time.monotonic()
         await asyncio.sleep(max(remaining, HEALTHY_TAIL if events else 0.0))
@@ -192,13 +196,14 @@ async def soak(args: argparse.Namespace, neo4j: LocalNeo4j, log: Path) -> SoakRe
         await asyncio.gather(*(_client(plan, seed, tally) for seed in range(args.clients)))
         events = await faults
     finally:
-        service.stop()
+        stop_all(services)
     async with create_driver(connection, retry_time=30) as driver:
         violations = await check_graph(driver, connection.database)
         records, _, _ = await driver.execute_query(
             UNREFLECTED, acks=tally.acks, database_=connection.database
         )
-    return SoakResult(tally, events, violations, records[0]["unreflected"])
+    unreflected = records[0]["unreflected"]
+    return SoakResult(tally, events, violations, unreflected, args.services, args.workers)
 
 
 def _first_ack_after(event: Event, tally: Tally) -> str:
@@ -225,6 +230,7 @@ def report(result: SoakResult, seconds: float) -> str:
                 f"{event.at:6.1f}s {event.what}{_first_ack_after(event, tally)}"
                 for event in result.events
             ),
+            f"services      {result.services}, WORKERS={result.workers} each",
             f"requests      {tally.requests} in {seconds:.0f}s",
             f"acknowledged  {len(tally.acks)}",
             f"by status     {statuses}",
@@ -248,9 +254,16 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pool", type=int, default=12, help="emails and phones per generation")
     parser.add_argument("--kill-neo4j", type=int, default=0, help="SIGKILL Neo4j this many times")
     parser.add_argument(
-        "--kill-service", type=int, default=0, help="SIGKILL the service this often"
+        "--kill-service", type=int, default=0, help="SIGKILL the (first) service this often"
     )
-    return parser.parse_args(argv)
+    parser.add_argument("--workers", type=int, default=1, help="WORKERS of each service")
+    parser.add_argument(
+        "--services", type=int, default=1, help="service processes on the one Neo4j"
+    )
+    args = parser.parse_args(argv)
+    if args.services < 1 or args.workers < 1:
+        parser.error("--services and --workers take a positive number")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,10 +102,11 @@ def check() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--concurrency",
-    type=click.IntRange(1, 64),
-    default=16,
+    type=click.IntRange(1, 4096),
+    default=256,
     show_default=True,
-    help="Rows in flight at once (rows sharing an email or phone still go in order).",
+    help="Rows in flight at once, sharing transactions as the service's concurrent requests do "
+    "(rows sharing an email or phone still go in order).",
 )
 @click.option("--limit", type=click.IntRange(min=1), help="Apply at most N rows, then stop.")
 @click.option("--restart", is_flag=True, help="Ignore the checkpoint; start from the first row.")

@@ -61,3 +61,25 @@ class ReferenceModel:
             tuple(dict.fromkeys(c.phone for c in cluster if c.phone is not None)),
             tuple(c.id for c in cluster if c.id != primary_id),
         )
+
+
+class IdRenaming:
+    """Ids compared up to renaming: a consistent one-to-one map from service ids to model ids."""
+
+    def __init__(self) -> None:
+        self.to_model: dict[int, int] = {}
+        self.to_service: dict[int, int] = {}
+
+    def same(self, service_id: int, model_id: int) -> bool:
+        known_model = self.to_model.setdefault(service_id, model_id)
+        known_service = self.to_service.setdefault(model_id, service_id)
+        return known_model == model_id and known_service == service_id
+
+    def answer(
+        self, ids: list[int], emails: list[str], phones: list[str], expected: Answer
+    ) -> Answer:
+        """The service's cluster (primary first) in the model's ids, if they map one to one."""
+        model_ids = [expected.primary_id, *expected.secondary_ids]
+        assert len(ids) == len(model_ids), (ids, expected)
+        assert all(self.same(s, m) for s, m in zip(ids, model_ids, strict=True)), (ids, expected)
+        return Answer(expected.primary_id, tuple(emails), tuple(phones), expected.secondary_ids)

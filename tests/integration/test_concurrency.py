@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
-from typing import Any
 
 import httpx
 from neo4j import AsyncDriver
@@ -12,70 +10,18 @@ from neo4j import AsyncDriver
 from graphdb.consistency import check_graph
 from graphdb.ids import ContactIdAllocator
 from graphdb.repository import ContactRepository
-
-CLIENTS = 48
-REQUESTS_PER_CLIENT = 12
-EMAILS = [f"user{n}@example.com" for n in range(8)]
-PHONES = [f"55500{n}" for n in range(8)]
-
-
-def _random_body(rng: random.Random) -> dict[str, Any]:
-    shape = rng.random()
-    if shape < 0.6:
-        return {"email": rng.choice(EMAILS), "phoneNumber": rng.choice(PHONES)}
-    if shape < 0.8:
-        return {"email": rng.choice(EMAILS)}
-    return {"phoneNumber": rng.choice(PHONES)}
-
-
-async def _client_session(
-    client: httpx.AsyncClient, seed: int
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    rng = random.Random(seed)
-    acknowledged = []
-    for _ in range(REQUESTS_PER_CLIENT):
-        body = _random_body(rng)
-        response = await client.post("/identify", json=body)
-        assert response.status_code == 200, response.text
-        acknowledged.append((body, response.json()["contact"]))
-    return acknowledged
-
-
-async def _cluster_values(
-    driver: AsyncDriver, database: str, contact_id: int
-) -> tuple[set[str], set[str]]:
-    records, _, _ = await driver.execute_query(
-        """
-        MATCH (member:Contact {id: $id})
-        OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
-        WITH coalesce(linked, member) AS primary
-        MATCH (c:Contact) WHERE c = primary OR (c)-[:LINKED_TO]->(primary)
-        RETURN collect(c.email) AS emails, collect(c.phoneNumber) AS phones
-        """,
-        id=contact_id,
-        database_=database,
-    )
-    return set(records[0]["emails"]), set(records[0]["phones"])
+from tests.race import CLIENTS, REQUESTS_PER_CLIENT, assert_every_answer_reflected, client_session
 
 
 async def test_overlapping_concurrent_requests_keep_every_invariant(
     client: httpx.AsyncClient, driver: AsyncDriver, database: str
 ) -> None:
-    sessions = await asyncio.gather(*(_client_session(client, seed) for seed in range(CLIENTS)))
+    sessions = await asyncio.gather(*(client_session(client, seed) for seed in range(CLIENTS)))
     acknowledged = [pair for session in sessions for pair in session]
     assert len(acknowledged) == CLIENTS * REQUESTS_PER_CLIENT
 
     assert await check_graph(driver, database) == []
-    for body, answer in acknowledged:
-        # Each answer was a whole cluster holding what the request brought...
-        if body.get("email"):
-            assert body["email"] in answer["emails"]
-        if body.get("phoneNumber"):
-            assert body["phoneNumber"] in answer["phoneNumbers"]
-        # ...and it still is: the primary it was told is in a cluster holding both.
-        emails, phones = await _cluster_values(driver, database, answer["primaryContatctId"])
-        assert body.get("email") is None or body["email"] in emails
-        assert body.get("phoneNumber") is None or body["phoneNumber"] in phones
+    await assert_every_answer_reflected(driver, database, acknowledged)
 
 
 async def test_identical_concurrent_requests_create_one_contact(

@@ -21,7 +21,9 @@ async def test_crashes_of_neo4j_and_of_the_service_lose_nothing(tmp_path: Path) 
     neo4j = LocalNeo4j(LocalNeo4jConfig(tmp_path / "neo4j", free_port(), free_port()))
     neo4j.start()
     try:
-        args = argparse.Namespace(seconds=40, clients=16, pool=12, kill_neo4j=1, kill_service=1)
+        args = argparse.Namespace(
+            seconds=40, clients=16, pool=12, kill_neo4j=1, kill_service=1, services=1, workers=1
+        )
         result = await soak(args, neo4j, tmp_path / "service.log")
     finally:
         neo4j.stop()

@@ -11,7 +11,7 @@ from graphdb.repository import ContactRepository
 from resolvers.identify import identify
 from schema.types import Identity
 from tests.conftest import wipe
-from tests.model import Answer, ReferenceModel
+from tests.model import Answer, IdRenaming, ReferenceModel
 
 # A deliberately small pool, so that requests collide, add secondaries and merge clusters.
 EMAILS = ["doc@hillvalley.edu", "marty@hillvalley.edu", "jen@hillvalley.edu", "biff@hillvalley.edu"]
@@ -50,33 +50,9 @@ requests = st.lists(
 )
 
 
-class IdRenaming:
-    """Ids compared up to renaming: a consistent one-to-one map from service ids to model ids."""
-
-    def __init__(self) -> None:
-        self.to_model: dict[int, int] = {}
-        self.to_service: dict[int, int] = {}
-
-    def same(self, service_id: int, model_id: int) -> bool:
-        known_model = self.to_model.setdefault(service_id, model_id)
-        known_service = self.to_service.setdefault(model_id, service_id)
-        return known_model == model_id and known_service == service_id
-
-
 def _as_answer(identity: Identity, renaming: IdRenaming, expected: Answer) -> Answer:
     ids = [identity.primary_contact_id, *identity.secondary_contact_ids]
-    model_ids = [expected.primary_id, *expected.secondary_ids]
-    assert len(ids) == len(model_ids), (identity, expected)
-    assert all(renaming.same(s, m) for s, m in zip(ids, model_ids, strict=True)), (
-        identity,
-        expected,
-    )
-    return Answer(
-        expected.primary_id,
-        tuple(identity.emails),
-        tuple(identity.phone_numbers),
-        expected.secondary_ids,
-    )
+    return renaming.answer(ids, identity.emails, identity.phone_numbers, expected)
 
 
 @settings(

@@ -1,0 +1,91 @@
+"""Batches in one identify transaction against the reference model applied row by row."""
+
+from __future__ import annotations
+
+import hypothesis.strategies as st
+from hypothesis import HealthCheck, given, note, settings
+from neo4j import AsyncDriver
+
+from graphdb.consistency import check_graph
+from graphdb.driver import ensure_constraints
+from graphdb.identify_tx import identify_batch_transaction
+from graphdb.ids import ContactIdAllocator, IdLender
+from graphdb.records import ClusterRecord, IdentifyOutcome, IdentifyRecord
+from graphdb.requests import BatchRow, IdentifyRequest
+from tests.batches import Request, keys_of, model_primary_of, requests, with_distinct_keys
+from tests.conftest import wipe
+from tests.model import Answer, IdRenaming, ReferenceModel
+
+batches = st.lists(
+    st.lists(requests, min_size=1, max_size=8).map(with_distinct_keys), min_size=1, max_size=5
+)
+
+
+def _model_outcome(model: ReferenceModel, request: Request) -> IdentifyOutcome:
+    """Applies the request to the model and says what it did there."""
+    email, phone = request
+    matched_primaries = {
+        contact.id if contact.linked_id is None else contact.linked_id
+        for contact in model.contacts
+        if (email is not None and contact.email == email)
+        or (phone is not None and contact.phone == phone)
+    }
+    before = len(model.contacts)
+    model.identify(email, phone)
+    if len(model.contacts) > before:
+        if model.contacts[-1].linked_id is None:
+            return IdentifyOutcome.CREATED_PRIMARY
+        return IdentifyOutcome.ADDED_SECONDARY
+    # Two clusters met: a merge never creates, as both values were known already.
+    return IdentifyOutcome.MERGED if len(matched_primaries) > 1 else IdentifyOutcome.NOTHING_NEW
+
+
+def _as_answer(cluster: ClusterRecord, renaming: IdRenaming, expected: Answer) -> Answer:
+    ids = [contact.id for contact in cluster.contacts]
+    return renaming.answer(ids, cluster.emails, cluster.phone_numbers, expected)
+
+
+async def _commit_batch(
+    driver: AsyncDriver, database: str, allocator: ContactIdAllocator, batch: list[Request]
+) -> list[IdentifyRecord]:
+    """One transaction, as the repository commits a batch, ids settled as it settles them."""
+    await allocator.keep_at_least(len(batch))
+    rows = [BatchRow(IdentifyRequest(email, phone), IdLender(allocator)) for email, phone in batch]
+    async with driver.session(database=database) as session:
+        records = await session.execute_write(identify_batch_transaction, rows)
+    for row, record in zip(rows, records, strict=True):
+        row.ids.settle(used=record.outcome.created)
+    return records
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(sequence=batches)
+async def test_each_row_answers_its_cluster_as_the_batch_left_it(
+    driver: AsyncDriver, database: str, sequence: list[list[Request]]
+) -> None:
+    note(f"batches: {sequence}")
+    await wipe(driver, database)
+    # The statements' index hints need the uniqueness constraints; nothing here ran prepare().
+    await ensure_constraints(driver, database)
+    # A fresh allocator for the fresh graph: the wipe reset the id sequence.
+    allocator = ContactIdAllocator(driver, database)
+    model = ReferenceModel()
+    renaming = IdRenaming()
+    for batch in sequence:
+        # identify_batch_transaction's precondition, which the batcher keeps.
+        assert all(
+            keys_of(a).isdisjoint(keys_of(b)) for i, a in enumerate(batch) for b in batch[:i]
+        )
+        records = await _commit_batch(driver, database, allocator, batch)
+        outcomes = [_model_outcome(model, request) for request in batch]
+        # Every answer is the cluster at the end of the transaction, so the model's state after
+        # the whole batch, not after the row, is what a row must see.
+        for request, record, outcome in zip(batch, records, outcomes, strict=True):
+            expected = model.answer(model_primary_of(model, request))
+            assert _as_answer(record.cluster, renaming, expected) == expected, (request, batch)
+            assert record.outcome is outcome, (request, batch)
+    assert await check_graph(driver, database) == []
