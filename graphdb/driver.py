@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
-from neo4j import AsyncDriver, AsyncGraphDatabase
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncSession
 
 from graphdb.cypher import AWAIT_INDEXES, CONSTRAINTS
 
@@ -49,3 +50,16 @@ async def ensure_constraints(driver: AsyncDriver, database: str) -> None:
     for statement in CONSTRAINTS:
         await driver.execute_query(statement, database_=database)
     await driver.execute_query(AWAIT_INDEXES, database_=database)
+
+
+def pipelined_begin(session: AsyncSession) -> contextlib.AbstractContextManager[object]:
+    """Within it, the session's next managed transaction sends BEGIN together with its first
+    statement instead of waiting for BEGIN's answer: one round trip and one socket write fewer
+    per transaction, which the bench measured at 10-25% more identify throughput (a write on
+    loopback was a fifth of the service's CPU). It is what the driver's own execute_query does
+    for its managed transactions; the session keeps the switch private, so a driver without it
+    (a test pins ours) gets the plain path."""
+    switch: contextlib.AbstractContextManager[object] | None = getattr(
+        session, "_pipelined_begin", None
+    )
+    return switch if switch is not None else contextlib.nullcontext()

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
 from neo4j import AsyncManagedTransaction, AsyncTransaction, Record
-from neo4j.time import DateTime
 
 from graphdb import cypher
 from graphdb.records import ClusterRecord, ContactRecord, IdentifyOutcome, IdentifyRecord
@@ -33,10 +32,10 @@ class RowFailed(Exception):
 @dataclass(frozen=True)
 class _Primary:
     id: int
-    created_at: DateTime
+    created_at: int  # microseconds since the epoch
 
     @property
-    def seniority(self) -> tuple[DateTime, int]:
+    def seniority(self) -> tuple[int, int]:
         """The oldest contact wins a merge; equal times fall back to the lower id."""
         return (self.created_at, self.id)
 

@@ -15,7 +15,7 @@ from neo4j.exceptions import AuthError, ClientError
 
 from graphdb import cypher
 from graphdb.batcher import Batcher
-from graphdb.driver import ensure_constraints
+from graphdb.driver import ensure_constraints, pipelined_begin
 from graphdb.errors import ENDED_TRANSACTION_CODES, DatabaseUnavailable, unavailable_as_error
 from graphdb.events import CountedRuns, NoEvents, RepositoryEvents, RunsExhausted
 from graphdb.identify_tx import RowFailed, identify_batch_transaction, read_cluster_transaction
@@ -30,9 +30,11 @@ from graphdb.warm_up import WarmUpReport, delete_scratch, warm_up_plans, warm_up
 class RepositoryLimits:
     # A bound on any one call, retries included: a request ends in an answer or a 503.
     timeout: float = 10.0
-    # Identify transactions in flight at once from this process, each a batch. A few per core:
-    # more would only make batches smaller, and crowd Neo4j with transactions planning or waiting.
+    # Identify transactions in flight at once from this process at most, each a batch. A second
+    # starts only when the one under way has run for `slot_patience` seconds (graphdb.batcher):
+    # one at a time makes the largest batches, the cheapest for Neo4j and the driver.
     max_in_flight: int = 4
+    slot_patience: float = 0.025
     # Requests in one identify transaction at most.
     batch_max: int = 64
     id_block_size: int = 64
@@ -62,6 +64,7 @@ class ContactRepository:
             self._commit_batch,
             max_batch=self._limits.batch_max,
             slots=self._limits.max_in_flight,
+            patience=self._limits.slot_patience,
         )
         self._outage = OutageGate(probe=self._probe)
         self._preparing = asyncio.Lock()
@@ -169,7 +172,8 @@ class ContactRepository:
                     self._events,
                     max_runs=BATCH_RUNS_BEFORE_SPLIT if len(rows) > 1 else None,
                 )
-                records = await session.execute_write(work, rows)
+                with pipelined_begin(session):
+                    records = await session.execute_write(work, rows)
         except (RowFailed, RunsExhausted, ClientError, LookupError, ValueError) as error:
             if not _own_failure(error):
                 raise

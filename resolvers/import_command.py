@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from pathlib import Path
 
 import click
+import uvloop
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -61,7 +61,8 @@ def run_import_command(
             click.echo("Every row was applied already; --restart applies them again.")
         elif checkpoint.done:
             click.echo(f"Resuming after row {checkpoint.done} of {len(orders.rows)} (sorted).")
-        report = asyncio.run(
+        # uvloop, as the service runs on: the import spends much of its time in the event loop.
+        report = uvloop.run(
             _import(
                 settings, orders, checkpoint, checkpoint_file, concurrency=concurrency, limit=limit
             )

@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 
 import pytest
+import uvloop
 
 from graphdb.batcher import Batcher
 
@@ -22,6 +23,7 @@ class Runs:
 
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
+        self.started_at: list[float] = []
         self.release: list[asyncio.Event] = []
         self.started = asyncio.Condition()
 
@@ -29,6 +31,7 @@ class Runs:
         release = asyncio.Event()
         async with self.started:
             self.batches.append([job.name for job in jobs])
+            self.started_at.append(asyncio.get_running_loop().time())
             self.release.append(release)
             self.started.notify_all()
         await release.wait()
@@ -168,3 +171,59 @@ async def test_a_request_cancelled_while_queued_never_runs_and_unblocks_its_key(
     assert await behind == "behind done"
     assert runs.batches == [["a"], ["behind"]]
     assert gone.cancelled()
+
+
+async def test_while_a_batch_is_under_way_the_next_waits_for_it_not_for_a_free_slot() -> None:
+    runs = Runs()
+    batcher: Batcher[Job, str] = Batcher(runs, max_batch=64, slots=4, patience=3600)
+    await _submitted(batcher, Job("a", ("a",)))
+    await runs.wait_for_batches(1)
+
+    later = await _submitted(batcher, Job("b", ("b",)), Job("c", ("c",)))
+    assert runs.batches == [["a"]]
+    runs.finish(0)
+    await runs.wait_for_batches(2)
+    runs.finish(1)
+
+    assert await asyncio.gather(*later) == ["b done", "c done"]
+    assert runs.batches == [["a"], ["b", "c"]]
+    await batcher.close()
+
+
+async def test_a_batch_that_stalls_lets_the_next_start_beside_it_after_the_patience() -> None:
+    runs = Runs()
+    patience = 0.05
+    batcher: Batcher[Job, str] = Batcher(runs, max_batch=64, slots=2, patience=patience)
+    await _submitted(batcher, Job("stalled", ("a",)))
+    await runs.wait_for_batches(1)
+
+    await _submitted(batcher, Job("b", ("b",)))
+    # The first batch is never finished: the second can only start beside it.
+    await runs.wait_for_batches(2)
+
+    assert runs.batches == [["stalled"], ["b"]]
+    assert runs.started_at[1] - runs.started_at[0] >= patience
+    runs.finish(0)
+    runs.finish(1)
+    await batcher.close()
+
+
+def test_the_patience_timer_works_on_uvloop_as_the_service_runs_it() -> None:
+    # uvloop's timer handles are not asyncio's (one due within half a millisecond is a plain
+    # Handle, with no when()), and the service runs on uvloop.
+    async def scenario() -> list[list[str]]:
+        runs = Runs()
+        batcher: Batcher[Job, str] = Batcher(runs, max_batch=64, slots=2, patience=0.01)
+        await _submitted(batcher, Job("stalled", ("a",)))
+        await runs.wait_for_batches(1)
+        # Submitted in one go: the second finds the first's wake-up pending.
+        await _submitted(batcher, *(Job(name, (name,)) for name in "bcd"))
+        await runs.wait_for_batches(2)
+        for batch in range(len(runs.release)):
+            runs.finish(batch)
+        await batcher.close()
+        return runs.batches
+
+    batches = uvloop.run(scenario())
+
+    assert batches == [["stalled"], ["b", "c", "d"]]
