@@ -21,9 +21,10 @@ from graphdb.events import CountedRuns, NoEvents, RepositoryEvents, RunsExhauste
 from graphdb.identify_tx import RowFailed, identify_batch_transaction, read_cluster_transaction
 from graphdb.ids import ContactIdAllocator
 from graphdb.outage import OutageGate
+from graphdb.planning import warm_up_plans
 from graphdb.records import ClusterRecord, IdentifyRecord
 from graphdb.requests import BatchRow, IdentifyRequest
-from graphdb.warm_up import WarmUpReport, delete_scratch, warm_up_plans, warm_up_runtime
+from graphdb.warm_up import WarmUpReport, delete_scratch, warm_up_runtime
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class ContactRepository:
         self._ready = False
         # Whether warm_up has run its course (or failed): readiness waits for it.
         self.warmed_up = False
+        self._identify_calls = 0
         # Neo4j ends the transaction itself a little before the caller gives up, so a request
         # that timed out leaves no locks behind it.
         self._identify_work = unit_of_work(timeout=self._limits.timeout * 0.9)(
@@ -105,13 +107,15 @@ class ContactRepository:
         up. Call after prepare; delete_warm_up_data removes the scratch data, later."""
         try:
             async with unavailable_as_error(self._events), self._outage.passage():
-                return await warm_up_runtime(self._driver, self._database, bound)
+                return await warm_up_runtime(
+                    self._driver, self._database, bound, lambda: self._identify_calls
+                )
         finally:
             self.warmed_up = True
 
-    async def delete_warm_up_data(self, report: WarmUpReport) -> None:
+    async def delete_warm_up_data(self, report: WarmUpReport, *, gently: bool = True) -> None:
         async with unavailable_as_error(self._events):
-            await delete_scratch(self._driver, self._database, report)
+            await delete_scratch(self._driver, self._database, report, gently=gently)
 
     async def close(self) -> None:
         await self._batcher.close()
@@ -133,6 +137,7 @@ class ContactRepository:
             raise ValueError("identify needs an email or a phone")
         if not self._ready:
             await self.prepare()
+        self._identify_calls += 1
         async with (
             unavailable_as_error(self._events),
             asyncio.timeout(self._limits.timeout),

@@ -1,20 +1,18 @@
-"""Warming Neo4j up before traffic: every statement planned, then the real statements run hot.
+"""Warming Neo4j up before traffic: the identify transaction run hot on scratch customers.
 
-Planning: a statement's first run plans it, which for the identify statements costs Neo4j 0.3 to
-2 s of CPU. Without it, the first burst of traffic has every transaction planning the same
-statements at once (plans are cached by statement text and parameter types).
+A fresh Neo4j runs the identify transaction several times slower than a warm one (its JVM
+compiles the hot paths only after many runs, and the compiling takes most of its CPU for the
+first minute), and a rolling deploy would pay that on every replica. So the identify transaction
+itself runs, with every kind of row (new customers, returning ones, new details, merges), on a
+scratch namespace: values validation never lets through and ids below zero, so no real customer
+is ever locked or linked. It runs in rounds until Neo4j's JVM has compiled what it needs (its
+compiler, read over JMX, falls quiet), real traffic arrives, or the bound.
 
-Running: a fresh Neo4j runs the identify transaction several times slower than a warm one (its
-JVM compiles the hot paths only after many runs, and the compiling takes most of its CPU for
-the first minute), and a rolling deploy would pay that on every replica. So the identify
-transaction itself runs, committed, with every kind of row (new customers, returning ones, new
-details, merges), on a scratch namespace: values validation never lets through and ids below
-zero, so no real customer is ever locked or linked. It runs in rounds until Neo4j's JVM has
-compiled what it needs (its compiler, read over JMX, falls quiet), or the bound. The scratch
+One session of each round commits, so that the commit path warms up too (after rolled-back
+transactions alone, the first seconds of traffic ran at 62% of the warm rate, against 77% after
+committed ones; docs/PERFORMANCE.md); the others roll back, leaving less to delete. The scratch
 data is deleted later, slowly: deleting it at once made Neo4j compile the delete paths just as
-traffic began. (Rolled-back transactions warm
-less: the commit path stays cold, and the first seconds of traffic after them ran at 62% of the
-warm rate against 77% after committed ones; docs/PERFORMANCE.md.)
+traffic began.
 """
 
 from __future__ import annotations
@@ -22,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, LiteralString
+from typing import LiteralString
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 from neo4j.exceptions import ClientError
@@ -33,14 +32,8 @@ from graphdb.identify_tx import identify_batch_transaction
 from graphdb.ids import IdLender
 from graphdb.requests import BatchRow, IdentifyRequest
 
-# Values validation never lets through (no @, letters in a phone), so warming up never locks a
-# real customer.
-_EMAIL = "warm up"
-_PHONE = "warm up"
-_MISSING_ID = -1
-
-# Each round: this many sessions side by side, each running a few days of traffic, a day being
-# one transaction per batch below, each of this many customers.
+# Each round: this many sessions side by side, each running a few days of traffic (the batches
+# of _day_of_traffic), each of this many customers.
 SESSIONS = 4
 DAYS_PER_SESSION = 2
 CUSTOMERS = 8
@@ -52,57 +45,15 @@ JIT_WINDOW = 2.0
 # faster than the best before it (by this factor).
 ROUNDS_WINDOW = 10.0
 FASTER = 1.05
+# Identify requests served meanwhile that end the warm-up: traffic has begun (with WORKERS > 1
+# the kernel hands connections to every worker as soon as one says it is ready).
+LIVE_TRAFFIC = 100
 # Scratch values left by a warm-up that crashed are deleted once this old.
 ABANDONED_AFTER = 600
 # Seconds between the transactions deleting scratch data (each up to 100 values and their
 # contacts): a few minutes for a warm-up's data, hardly noticed by live traffic.
 CLEANUP_PAUSE = 0.25
 _SCRATCH = "warm up "
-
-
-def _row(index: int, email: str | None, phone: str | None) -> dict[str, Any]:
-    return {"index": index, "email": email, "phone": phone, "id": -1 - index, "createdAt": None}
-
-
-# The identify statements plan with and without their create step: the contacts made are rolled
-# back at the end, and ids below zero are never handed out.
-_ROWS = [_row(0, _EMAIL, _PHONE), _row(1, _EMAIL + " 2", None), _row(2, None, _PHONE + " 2")]
-_STATEMENTS: list[tuple[LiteralString, dict[str, Any]]] = [
-    (
-        cypher.IDENTIFY_BATCH,
-        {
-            "batch": {
-                "rows": _ROWS,
-                "emails": sorted(row["email"] for row in _ROWS if row["email"]),
-                "phones": sorted(row["phone"] for row in _ROWS if row["phone"]),
-            }
-        },
-    ),
-    (
-        cypher.LOCK_PRIMARIES_AND_READ,
-        {"batch": {"primaryIds": [_MISSING_ID], "rows": [_row(3, _EMAIL, _PHONE)]}},
-    ),
-    (
-        cypher.MERGE_CLUSTERS_AND_READ,
-        {"merge": {"winnerId": _MISSING_ID, "loserIds": [_MISSING_ID]}},
-    ),
-    (cypher.READ_CLUSTERS_OF_CONTACTS, {"read": {"ids": [_MISSING_ID]}}),
-    (cypher.READ_CLUSTER_BY_ID, {"id": _MISSING_ID}),
-    (cypher.READ_CLUSTER_BY_EMAIL, {"email": _EMAIL}),
-    (cypher.READ_CLUSTER_BY_PHONE, {"phone": _PHONE}),
-]
-
-
-async def warm_up_plans(driver: AsyncDriver, database: str) -> None:
-    async with driver.session(database=database) as session:
-        transaction = await session.begin_transaction()
-        try:
-            for statement, params in _STATEMENTS:
-                await (await transaction.run(statement, params)).consume()
-        finally:
-            # Cancelled or failed midway, the transaction may be closed already.
-            if not transaction.closed():
-                await transaction.rollback()
 
 
 @dataclass
@@ -114,6 +65,8 @@ class WarmUpReport:
     rounds: list[tuple[float, float]] = field(default_factory=list)
     # Neo4j's JVM compiler time (ms) read at some of those moments; empty where not readable.
     jit: list[tuple[float, int]] = field(default_factory=list)
+    # Stopped because real traffic arrived meanwhile.
+    yielded: bool = False
 
     @property
     def jit_share(self) -> float | None:
@@ -122,6 +75,17 @@ class WarmUpReport:
             return None
         (then, before), (now, after) = self.jit[-2:]
         return (after - before) / 1000 / (now - then) if now > then else None
+
+    @property
+    def ended_by(self) -> str:
+        if self.yielded:
+            return "real traffic arrived meanwhile"
+        share = self.jit_share
+        if not self.settled:
+            return "stopped at the bound"
+        if share is not None:
+            return f"its JVM compiler down to {share:.0%} of a core"
+        return "rounds no longer getting faster"
 
     @property
     def settled(self) -> bool:
@@ -150,7 +114,9 @@ class _ScratchIds:
         pass
 
 
-async def warm_up_runtime(driver: AsyncDriver, database: str, bound: float) -> WarmUpReport:
+async def warm_up_runtime(
+    driver: AsyncDriver, database: str, bound: float, traffic: Callable[[], int] = lambda: 0
+) -> WarmUpReport:
     """Rounds of identify transactions on scratch customers until Neo4j's compiler falls quiet,
     or `bound` seconds have passed. The scratch data stays: delete_scratch removes it, later,
     when its work no longer competes with the first traffic. Raises what the driver raises."""
@@ -160,10 +126,23 @@ async def warm_up_runtime(driver: AsyncDriver, database: str, bound: float) -> W
     try:
         async with asyncio.timeout(bound) as deadline:
             await _read_jit(driver, database, report, 0.0)
+            served = traffic()
             while not report.settled:
+                if traffic() - served >= LIVE_TRAFFIC:
+                    # Real requests warm Neo4j as well as scratch ones, and compete with them:
+                    # another worker or replica was ready first, and traffic is flowing.
+                    report.yielded = True
+                    break
                 round_started = time.monotonic()
                 tags = [f"{report.prefix}{len(report.rounds)}.{n}" for n in range(SESSIONS)]
-                await asyncio.gather(*(_session(driver, database, ids, tag) for tag in tags))
+                # One session commits: the commit path warms up, and the scratch data to delete
+                # afterwards is a quarter of what committing them all would leave.
+                await asyncio.gather(
+                    *(
+                        _session(driver, database, ids, tag, commit=n == 0)
+                        for n, tag in enumerate(tags)
+                    )
+                )
                 report.seconds = time.monotonic() - started
                 report.rounds.append((report.seconds, time.monotonic() - round_started))
                 if report.jit and report.seconds - report.jit[-1][0] >= JIT_WINDOW:
@@ -175,11 +154,14 @@ async def warm_up_runtime(driver: AsyncDriver, database: str, bound: float) -> W
     return report
 
 
-async def delete_scratch(driver: AsyncDriver, database: str, report: WarmUpReport) -> None:
-    """This warm-up's scratch data, and any a crashed warm-up left, a few hundred nodes a
-    transaction with pauses between, so that live traffic hardly notices."""
-    await _delete_scratch(driver, database, report.prefix, before=2**62)
-    await _delete_scratch(driver, database, _SCRATCH, before=int(time.time()) - ABANDONED_AFTER)
+async def delete_scratch(
+    driver: AsyncDriver, database: str, report: WarmUpReport, *, gently: bool = True
+) -> None:
+    """This warm-up's scratch data, and any a crashed warm-up left, a hundred values (and their
+    contacts) a transaction; gently, with pauses between, so that live traffic hardly notices."""
+    pause = CLEANUP_PAUSE if gently else 0.0
+    await _delete_scratch(driver, database, report.prefix, 2**62, pause)
+    await _delete_scratch(driver, database, _SCRATCH, int(time.time()) - ABANDONED_AFTER, pause)
 
 
 async def _read_jit(driver: AsyncDriver, database: str, report: WarmUpReport, at: float) -> None:
@@ -192,21 +174,38 @@ async def _read_jit(driver: AsyncDriver, database: str, report: WarmUpReport, at
     report.jit.append((at, int(records[0]["milliseconds"])))
 
 
-async def _session(driver: AsyncDriver, database: str, ids: _ScratchIds, tag: str) -> None:
+async def _session(
+    driver: AsyncDriver, database: str, ids: _ScratchIds, tag: str, *, commit: bool
+) -> None:
+    """A few days of traffic: committed, a transaction a batch as the service commits them; or
+    a transaction a day, rolled back, which warms all but the commit and leaves nothing."""
     async with driver.session(database=database) as session:
         for day in range(DAYS_PER_SESSION):
-            for batch in _day_of_traffic(f"{tag}.{day}"):
-                rows = [BatchRow(request, IdLender(ids)) for request in batch]
-                await session.execute_write(identify_batch_transaction, rows)
+            batches = _day_of_traffic(f"{tag}.{day}")
+            if commit:
+                for batch in batches:
+                    rows = [BatchRow(request, IdLender(ids)) for request in batch]
+                    await session.execute_write(identify_batch_transaction, rows)
+                continue
+            transaction = await session.begin_transaction()
+            try:
+                for batch in batches:
+                    rows = [BatchRow(request, IdLender(ids)) for request in batch]
+                    await identify_batch_transaction(transaction, rows)
+            finally:
+                if not transaction.closed():
+                    await transaction.rollback()
 
 
-async def _delete_scratch(driver: AsyncDriver, database: str, prefix: str, before: int) -> None:
+async def _delete_scratch(
+    driver: AsyncDriver, database: str, prefix: str, before: int, pause: float
+) -> None:
     async with driver.session(database=database) as session:
         for statement in (cypher.DELETE_WARM_UP_EMAILS, cypher.DELETE_WARM_UP_PHONES):
             deleted = 1
             while deleted:
                 deleted = await session.execute_write(_delete_some, statement, prefix, before)
-                await asyncio.sleep(CLEANUP_PAUSE)
+                await asyncio.sleep(pause)
 
 
 async def _delete_some(

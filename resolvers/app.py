@@ -41,6 +41,9 @@ class State(TypedDict):
 # Deleting the warm-up's scratch data waits this long after readiness, so that it does not
 # compete with the first traffic.
 SCRATCH_CLEANUP_DELAY = 30.0
+# Shutting down before that, what is left is deleted at once within this bound; the rest by
+# whichever process starts next, once ten minutes old.
+SHUTDOWN_CLEANUP_BOUND = 3.0
 
 
 async def _warm_up(repository: ContactRepository, bound: float) -> None:
@@ -50,27 +53,26 @@ async def _warm_up(repository: ContactRepository, bound: float) -> None:
     except DatabaseUnavailable as error:
         log.warning("Warming Neo4j up stopped: %s", error)
         return
-    share = report.jit_share
     log.info(
         "Neo4j warmed up in %.1f s: %d rounds, the first %.2f s, the fastest %.2f s; %s",
         report.seconds,
         len(report.rounds),
         report.rounds[0][1] if report.rounds else 0.0,
         min((took for _, took in report.rounds), default=0.0),
-        "stopped at the bound"
-        if not report.settled
-        else f"its JVM compiler down to {share:.0%} of a core"
-        if share is not None
-        else "rounds no longer getting faster",
+        report.ended_by,
     )
     try:
         await asyncio.sleep(SCRATCH_CLEANUP_DELAY)
-    finally:
-        # Shielded: shutting down before the delay is over, the scratch data still goes.
-        try:
-            await asyncio.shield(repository.delete_warm_up_data(report))
-        except DatabaseUnavailable as error:
-            log.warning("Warm-up data not deleted (the next start will): %s", error)
+        await repository.delete_warm_up_data(report)
+    except asyncio.CancelledError:
+        # Shutting down first: what is left goes at once, within a bound (shielded, as the
+        # cancellation that brought us here would stop it).
+        with contextlib.suppress(TimeoutError, DatabaseUnavailable):
+            async with asyncio.timeout(SHUTDOWN_CLEANUP_BOUND):
+                await asyncio.shield(repository.delete_warm_up_data(report, gently=False))
+        raise
+    except DatabaseUnavailable as error:
+        log.warning("Warm-up data not deleted (the next start will): %s", error)
 
 
 def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:

@@ -1,6 +1,9 @@
-"""Every Cypher statement the service runs, as parameterised constants."""
+"""The identify statements: a batch locked, decided and read in one statement, and what follows
+for the rows it leaves undecided."""
 
 from typing import LiteralString
+
+from graphdb.cypher.clusters import CLUSTER_COLUMNS, OPTIONS
 
 # Identify runs over a batch: `$batch.rows` holds requests whose emails and phones are all
 # distinct (graphdb.batcher never puts two requests sharing one in a batch), each row a map
@@ -88,25 +91,6 @@ CALL () {
 }
 """
 
-# A cluster is one hop from its primary: every secondary links straight to it.
-# Times come back as ISO 8601 text: the driver turns a temporal value into a Python object of
-# its own, which for a 10,000-contact cluster cost more than everything else in the request; text
-# is parsed only if a GraphQL query asks for a time (graphdb.records).
-_CLUSTER_COLUMNS: LiteralString = """
-  primary {.id, .email, .phoneNumber, .linkPrecedence,
-           createdAt: toString(primary.createdAt), updatedAt: toString(primary.updatedAt)}
-    AS primary,
-  COLLECT {
-    MATCH (secondary:Contact)-[:LINKED_TO]->(primary)
-    WHERE secondary.deletedAt IS NULL
-    // Ordered by the stored times, before they become text (text would not sort as times do).
-    WITH secondary ORDER BY secondary.createdAt, secondary.id
-    RETURN secondary {.id, .email, .phoneNumber, .linkPrecedence,
-                      createdAt: toString(secondary.createdAt),
-                      updatedAt: toString(secondary.updatedAt)} AS secondary
-  } AS secondaries
-"""
-
 # After locking, the primaries are read again, since a merge may have demoted one while we
 # waited. A row that touches at most one cluster whose primary is locked (so the cluster is
 # frozen) is decided here: a new value makes the contact in this same statement; nothing new
@@ -181,31 +165,22 @@ RETURN decision.index AS index,
        decision.viaEmail AS viaEmail,
        decision.viaPhone AS viaPhone,
        decision.created AS created,"""
-    + _CLUSTER_COLUMNS
+    + CLUSTER_COLUMNS
 )
-
-# Every statement the service runs often keeps its first plan (`replan=skip`): planning the
-# identify statements costs Neo4j 0.3 to 2 s of CPU, and a growing database made it plan them
-# again and again (each time its statistics had moved by three quarters), stalling the
-# transactions behind it. The plans cannot get worse with the data: every lookup is a unique
-# index seek (hinted where the planner hesitates) followed by a fixed number of hops from the
-# nodes found; tests/integration/test_plans.py checks they are the same on an empty and a
-# populated database.
-_OPTIONS: LiteralString = "CYPHER replan=skip\n"
 
 # Step one of a batch: lock every row's identifiers, then the primaries of their clusters, then
 # decide each row that can be decided. One record per row.
 IDENTIFY_BATCH: LiteralString = (
-    _OPTIONS + _LOCK_IDENTIFIERS + _LOCK_FOUND_PRIMARIES + _DECIDE_CREATE_AND_READ
+    OPTIONS + _LOCK_IDENTIFIERS + _LOCK_FOUND_PRIMARIES + _DECIDE_CREATE_AND_READ
 )  # fmt: skip
 
 # For one row ($batch.rows holds just it) the batch left undecided: lock the primaries it found (the
 # transaction may hold others already), read again, decide if it can.
-LOCK_PRIMARIES_AND_READ: LiteralString = _OPTIONS + _LOCK_GIVEN_PRIMARIES + _DECIDE_CREATE_AND_READ
+LOCK_PRIMARIES_AND_READ: LiteralString = OPTIONS + _LOCK_GIVEN_PRIMARIES + _DECIDE_CREATE_AND_READ
 
 # The losing primaries and all their secondaries link straight to the winner: no chains.
 MERGE_CLUSTERS_AND_READ: LiteralString = (
-    _OPTIONS
+    OPTIONS
     + """
 MATCH (winner:Contact {id: $merge.winnerId})
 UNWIND $merge.loserIds AS loserId
@@ -221,13 +196,13 @@ CREATE (loser)-[:LINKED_TO]->(winner)
 SET loser.linkPrecedence = 'secondary', loser.updatedAt = now
 WITH DISTINCT winner AS primary
 RETURN"""
-    + _CLUSTER_COLUMNS
+    + CLUSTER_COLUMNS
 )
 
 # The clusters of contacts answered earlier in a transaction that later changed them, read again
 # at its end (every lock is held, so nothing is torn). A merged primary now links to the winner.
 READ_CLUSTERS_OF_CONTACTS: LiteralString = (
-    _OPTIONS
+    OPTIONS
     + """
 UNWIND $read.ids AS contactId
 MATCH (member:Contact {id: contactId})
@@ -237,113 +212,5 @@ CALL (member) {
 }
 WITH contactId, coalesce(linked, member) AS primary
 RETURN contactId,"""
-    + _CLUSTER_COLUMNS
+    + CLUSTER_COLUMNS
 )
-
-# Reads take no locks, so a merge committing meanwhile could tear one: `settled` and `memberId`
-# let the caller see that and read again.
-_PRIMARY_OF_MEMBER: LiteralString = (
-    """
-WITH member LIMIT 1
-OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
-WITH member, linked LIMIT 1
-WITH member, coalesce(linked, member) AS primary
-RETURN member.id AS memberId,
-       NOT EXISTS { (primary)-[:LINKED_TO]->(:Contact) } AS settled,"""
-    + _CLUSTER_COLUMNS
-)
-
-READ_CLUSTER_BY_ID: LiteralString = (
-    _OPTIONS
-    + """
-MATCH (member:Contact {id: $id})
-WHERE member.deletedAt IS NULL
-"""
-    + _PRIMARY_OF_MEMBER
-)
-
-READ_CLUSTER_BY_EMAIL: LiteralString = (
-    _OPTIONS
-    + """
-MATCH (email:Email {value: $email})<-[:HAS_EMAIL]-(member:Contact)
-USING INDEX SEEK email:Email(value)
-WHERE member.deletedAt IS NULL
-"""
-    + _PRIMARY_OF_MEMBER
-)
-
-READ_CLUSTER_BY_PHONE: LiteralString = (
-    _OPTIONS
-    + """
-MATCH (phone:Phone {value: $phone})<-[:HAS_PHONE]-(member:Contact)
-USING INDEX SEEK phone:Phone(value)
-WHERE member.deletedAt IS NULL
-"""
-    + _PRIMARY_OF_MEMBER
-)
-
-# Reserves a block of ids in one short transaction of its own. `SET n.x = n.x + k` takes the
-# write lock before it reads, so concurrent reservations never overlap.
-RESERVE_CONTACT_IDS: LiteralString = """
-MERGE (sequence:ContactIdSequence {name: 'contact'})
-ON CREATE SET sequence.next = 1
-SET sequence.next = sequence.next + $size
-RETURN sequence.next - $size AS first
-"""
-
-CONSTRAINTS: tuple[LiteralString, ...] = (
-    "CREATE CONSTRAINT contact_id IF NOT EXISTS FOR (c:Contact) REQUIRE c.id IS UNIQUE",
-    "CREATE CONSTRAINT email_value IF NOT EXISTS FOR (e:Email) REQUIRE e.value IS UNIQUE",
-    "CREATE CONSTRAINT phone_value IF NOT EXISTS FOR (p:Phone) REQUIRE p.value IS UNIQUE",
-    "CREATE CONSTRAINT contact_id_sequence_name IF NOT EXISTS "
-    "FOR (s:ContactIdSequence) REQUIRE s.name IS UNIQUE",
-)
-
-# The (label, property) pairs CONSTRAINTS makes unique: what readiness looks for.
-UNIQUE_PROPERTIES: tuple[tuple[str, str], ...] = (
-    ("Contact", "id"),
-    ("Email", "value"),
-    ("Phone", "value"),
-    ("ContactIdSequence", "name"),
-)
-
-# Any name will do: an equivalent constraint made by hand serves as well as ours.
-UNIQUE_PROPERTIES_PRESENT: LiteralString = """
-SHOW CONSTRAINTS YIELD type, entityType, labelsOrTypes, properties
-WHERE type IN ['UNIQUENESS', 'NODE_KEY'] AND entityType = 'NODE' AND size(properties) = 1
-RETURN labelsOrTypes[0] AS label, properties[0] AS property
-"""
-
-AWAIT_INDEXES: LiteralString = "CALL db.awaitIndexes(60)"
-
-# Scratch data of graphdb.warm_up: contacts whose every email and phone is "warm up <seconds
-# since the epoch> <token> ..." (values that validation never lets through), deleted a few
-# hundred nodes at a time: a warm-up's own when it ends ($prefix names its token), and those of
-# warm-ups that crashed ($prefix "warm up ", $before some minutes ago: one still running is
-# younger).
-DELETE_WARM_UP_EMAILS: LiteralString = """
-MATCH (email:Email)
-USING INDEX email:Email(value)
-WHERE email.value STARTS WITH $prefix
-  AND toInteger(split(email.value, ' ')[2]) < $before
-WITH email LIMIT 100
-OPTIONAL MATCH (email)<-[:HAS_EMAIL]-(contact:Contact)
-DETACH DELETE contact, email
-RETURN count(DISTINCT email) AS deleted
-"""
-DELETE_WARM_UP_PHONES: LiteralString = """
-MATCH (phone:Phone)
-USING INDEX phone:Phone(value)
-WHERE phone.value STARTS WITH $prefix
-  AND toInteger(split(phone.value, ' ')[2]) < $before
-WITH phone LIMIT 100
-OPTIONAL MATCH (phone)<-[:HAS_PHONE]-(contact:Contact)
-DETACH DELETE contact, phone
-RETURN count(DISTINCT phone) AS deleted
-"""
-
-# How long Neo4j's JVM has spent compiling, in ms: what a fresh server spends most of its CPU on.
-JIT_COMPILATION_MILLISECONDS: LiteralString = """
-CALL dbms.queryJmx('java.lang:type=Compilation') YIELD attributes
-RETURN attributes.TotalCompilationTime.value AS milliseconds
-"""

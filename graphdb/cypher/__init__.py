@@ -1,0 +1,39 @@
+"""Every Cypher statement the service runs, as parameterised constants, by what they serve."""
+
+from graphdb.cypher.clusters import READ_CLUSTER_BY_EMAIL, READ_CLUSTER_BY_ID, READ_CLUSTER_BY_PHONE
+from graphdb.cypher.identify import (
+    IDENTIFY_BATCH,
+    LOCK_PRIMARIES_AND_READ,
+    MERGE_CLUSTERS_AND_READ,
+    READ_CLUSTERS_OF_CONTACTS,
+)
+from graphdb.cypher.schema import (
+    AWAIT_INDEXES,
+    CONSTRAINTS,
+    RESERVE_CONTACT_IDS,
+    UNIQUE_PROPERTIES,
+    UNIQUE_PROPERTIES_PRESENT,
+)
+from graphdb.cypher.warm_up import (
+    DELETE_WARM_UP_EMAILS,
+    DELETE_WARM_UP_PHONES,
+    JIT_COMPILATION_MILLISECONDS,
+)
+
+__all__ = [
+    "AWAIT_INDEXES",
+    "CONSTRAINTS",
+    "DELETE_WARM_UP_EMAILS",
+    "DELETE_WARM_UP_PHONES",
+    "IDENTIFY_BATCH",
+    "JIT_COMPILATION_MILLISECONDS",
+    "LOCK_PRIMARIES_AND_READ",
+    "MERGE_CLUSTERS_AND_READ",
+    "READ_CLUSTERS_OF_CONTACTS",
+    "READ_CLUSTER_BY_EMAIL",
+    "READ_CLUSTER_BY_ID",
+    "READ_CLUSTER_BY_PHONE",
+    "RESERVE_CONTACT_IDS",
+    "UNIQUE_PROPERTIES",
+    "UNIQUE_PROPERTIES_PRESENT",
+]

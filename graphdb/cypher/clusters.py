@@ -1,0 +1,73 @@
+"""What every cluster-reading statement shares, and the lock-free cluster reads of `contact`."""
+
+from typing import LiteralString
+
+# Every statement the service runs often keeps its first plan (`replan=skip`): planning the
+# identify statements costs Neo4j 0.3 to 2 s of CPU, and a growing database made it plan them
+# again and again (each time its statistics had moved by three quarters), stalling the
+# transactions behind it. The plans cannot get worse with the data: every lookup is a unique
+# index seek (hinted where the planner hesitates) followed by a fixed number of hops from the
+# nodes found; tests/integration/test_plans.py checks they are the same on an empty and a
+# populated database.
+OPTIONS: LiteralString = "CYPHER replan=skip\n"
+
+# A cluster is one hop from its primary: every secondary links straight to it.
+# Times come back as ISO 8601 text: the driver turns a temporal value into a Python object of
+# its own, which for a 10,000-contact cluster cost more than everything else in the request; text
+# is parsed only if a GraphQL query asks for a time (graphdb.records).
+CLUSTER_COLUMNS: LiteralString = """
+  primary {.id, .email, .phoneNumber, .linkPrecedence,
+           createdAt: toString(primary.createdAt), updatedAt: toString(primary.updatedAt)}
+    AS primary,
+  COLLECT {
+    MATCH (secondary:Contact)-[:LINKED_TO]->(primary)
+    WHERE secondary.deletedAt IS NULL
+    // Ordered by the stored times, before they become text (text would not sort as times do).
+    WITH secondary ORDER BY secondary.createdAt, secondary.id
+    RETURN secondary {.id, .email, .phoneNumber, .linkPrecedence,
+                      createdAt: toString(secondary.createdAt),
+                      updatedAt: toString(secondary.updatedAt)} AS secondary
+  } AS secondaries
+"""
+
+# Reads take no locks, so a merge committing meanwhile could tear one: `settled` and `memberId`
+# let the caller see that and read again.
+_PRIMARY_OF_MEMBER: LiteralString = (
+    """
+WITH member LIMIT 1
+OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
+WITH member, linked LIMIT 1
+WITH member, coalesce(linked, member) AS primary
+RETURN member.id AS memberId,
+       NOT EXISTS { (primary)-[:LINKED_TO]->(:Contact) } AS settled,"""
+    + CLUSTER_COLUMNS
+)
+
+READ_CLUSTER_BY_ID: LiteralString = (
+    OPTIONS
+    + """
+MATCH (member:Contact {id: $id})
+WHERE member.deletedAt IS NULL
+"""
+    + _PRIMARY_OF_MEMBER
+)
+
+READ_CLUSTER_BY_EMAIL: LiteralString = (
+    OPTIONS
+    + """
+MATCH (email:Email {value: $email})<-[:HAS_EMAIL]-(member:Contact)
+USING INDEX SEEK email:Email(value)
+WHERE member.deletedAt IS NULL
+"""
+    + _PRIMARY_OF_MEMBER
+)
+
+READ_CLUSTER_BY_PHONE: LiteralString = (
+    OPTIONS
+    + """
+MATCH (phone:Phone {value: $phone})<-[:HAS_PHONE]-(member:Contact)
+USING INDEX SEEK phone:Phone(value)
+WHERE member.deletedAt IS NULL
+"""
+    + _PRIMARY_OF_MEMBER
+)

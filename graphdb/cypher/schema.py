@@ -1,0 +1,37 @@
+"""The schema identify relies on, and the contact id sequence."""
+
+from typing import LiteralString
+
+# Reserves a block of ids in one short transaction of its own. `SET n.x = n.x + k` takes the
+# write lock before it reads, so concurrent reservations never overlap.
+RESERVE_CONTACT_IDS: LiteralString = """
+MERGE (sequence:ContactIdSequence {name: 'contact'})
+ON CREATE SET sequence.next = 1
+SET sequence.next = sequence.next + $size
+RETURN sequence.next - $size AS first
+"""
+
+CONSTRAINTS: tuple[LiteralString, ...] = (
+    "CREATE CONSTRAINT contact_id IF NOT EXISTS FOR (c:Contact) REQUIRE c.id IS UNIQUE",
+    "CREATE CONSTRAINT email_value IF NOT EXISTS FOR (e:Email) REQUIRE e.value IS UNIQUE",
+    "CREATE CONSTRAINT phone_value IF NOT EXISTS FOR (p:Phone) REQUIRE p.value IS UNIQUE",
+    "CREATE CONSTRAINT contact_id_sequence_name IF NOT EXISTS "
+    "FOR (s:ContactIdSequence) REQUIRE s.name IS UNIQUE",
+)
+
+# The (label, property) pairs CONSTRAINTS makes unique: what readiness looks for.
+UNIQUE_PROPERTIES: tuple[tuple[str, str], ...] = (
+    ("Contact", "id"),
+    ("Email", "value"),
+    ("Phone", "value"),
+    ("ContactIdSequence", "name"),
+)
+
+# Any name will do: an equivalent constraint made by hand serves as well as ours.
+UNIQUE_PROPERTIES_PRESENT: LiteralString = """
+SHOW CONSTRAINTS YIELD type, entityType, labelsOrTypes, properties
+WHERE type IN ['UNIQUENESS', 'NODE_KEY'] AND entityType = 'NODE' AND size(properties) = 1
+RETURN labelsOrTypes[0] AS label, properties[0] AS property
+"""
+
+AWAIT_INDEXES: LiteralString = "CALL db.awaitIndexes(60)"

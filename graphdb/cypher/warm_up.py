@@ -1,0 +1,35 @@
+"""What warming Neo4j up reads and deletes (graphdb.warm_up)."""
+
+from typing import LiteralString
+
+# Scratch data of graphdb.warm_up: contacts whose every email and phone is "warm up <seconds
+# since the epoch> <token> ..." (values that validation never lets through), deleted a few
+# hundred nodes at a time: a warm-up's own when it ends ($prefix names its token), and those of
+# warm-ups that crashed ($prefix "warm up ", $before some minutes ago: one still running is
+# younger).
+DELETE_WARM_UP_EMAILS: LiteralString = """
+MATCH (email:Email)
+USING INDEX email:Email(value)
+WHERE email.value STARTS WITH $prefix
+  AND toInteger(split(email.value, ' ')[2]) < $before
+WITH email LIMIT 100
+OPTIONAL MATCH (email)<-[:HAS_EMAIL]-(contact:Contact)
+DETACH DELETE contact, email
+RETURN count(DISTINCT email) AS deleted
+"""
+DELETE_WARM_UP_PHONES: LiteralString = """
+MATCH (phone:Phone)
+USING INDEX phone:Phone(value)
+WHERE phone.value STARTS WITH $prefix
+  AND toInteger(split(phone.value, ' ')[2]) < $before
+WITH phone LIMIT 100
+OPTIONAL MATCH (phone)<-[:HAS_PHONE]-(contact:Contact)
+DETACH DELETE contact, phone
+RETURN count(DISTINCT phone) AS deleted
+"""
+
+# How long Neo4j's JVM has spent compiling, in ms: what a fresh server spends most of its CPU on.
+JIT_COMPILATION_MILLISECONDS: LiteralString = """
+CALL dbms.queryJmx('java.lang:type=Compilation') YIELD attributes
+RETURN attributes.TotalCompilationTime.value AS milliseconds
+"""

@@ -1,0 +1,64 @@
+"""Warming Neo4j up: scratch customers only, real ones untouched, all of it deleted afterwards,
+and it gives way as soon as real traffic arrives."""
+
+from __future__ import annotations
+
+import asyncio
+
+from neo4j import AsyncDriver
+
+from graphdb.consistency import check_graph
+from graphdb.repository import ContactRepository
+
+# Far more than the warm-up needs on the tests' Neo4j; the test that stops it early must beat it.
+BOUND = 60.0
+
+COUNT_SCRATCH = """
+MATCH (n) WHERE (n:Contact AND n.id < 0)
+   OR ((n:Email OR n:Phone) AND n.value STARTS WITH 'warm up ')
+RETURN count(n) AS n
+"""
+
+
+async def _scratch_nodes(driver: AsyncDriver, database: str) -> int:
+    records, _, _ = await driver.execute_query(COUNT_SCRATCH, database_=database)
+    count: int = records[0]["n"]
+    return count
+
+
+async def test_warm_up_writes_only_scratch_customers_and_deletes_them_all(
+    repository: ContactRepository, driver: AsyncDriver, database: str
+) -> None:
+    await repository.prepare()
+    before = await repository.identify("doc@hillvalley.edu", "5550101")
+
+    report = await repository.warm_up(bound=5.0)
+    scratch = await _scratch_nodes(driver, database)
+    await repository.delete_warm_up_data(report)
+
+    assert report.rounds
+    assert repository.warmed_up
+    assert scratch > 0
+    assert await _scratch_nodes(driver, database) == 0
+    # The real customer is as it was: alone in its cluster, never linked to scratch values.
+    after = await repository.cluster_by_email("doc@hillvalley.edu")
+    assert after == before.cluster
+    assert await check_graph(driver, database) == []
+
+
+async def test_warm_up_gives_way_when_real_traffic_arrives(
+    repository: ContactRepository, driver: AsyncDriver, database: str
+) -> None:
+    await repository.prepare()
+    warming = asyncio.create_task(repository.warm_up(bound=BOUND))
+
+    sent = 0
+    async with asyncio.timeout(BOUND / 2):
+        while not warming.done():
+            await repository.identify(f"customer{sent}@hillvalley.edu", None)
+            sent += 1
+    report = await warming
+    await repository.delete_warm_up_data(report)
+
+    assert report.yielded
+    assert report.ended_by == "real traffic arrived meanwhile"
