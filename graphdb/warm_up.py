@@ -1,26 +1,28 @@
-"""Warming Neo4j up before traffic: the identify transaction run hot on scratch customers.
+"""Warming Neo4j up before traffic: identify traffic on scratch customers, through a batcher.
 
 A fresh Neo4j runs the identify transaction several times slower than a warm one (its JVM
 compiles the hot paths only after many runs, and the compiling takes most of its CPU for the
-first minute), and a rolling deploy would pay that on every replica. So the identify transaction
-itself runs, with every kind of row (new customers, returning ones, new details, merges), on a
+first minute), and a rolling deploy would pay that on every replica. So the warm-up sends
+traffic shaped as the service's (new customers, returning ones, new details, merges, from many
+clients at once) through a batcher and committer of its own, exactly as requests go, but on a
 scratch namespace: values validation never lets through and ids below zero, so no real customer
 is ever locked or linked. It runs in rounds until Neo4j's JVM has compiled what it needs (its
 compiler, read over JMX, falls quiet), real traffic arrives, or the bound.
 
-One session of each round commits, so that the commit path warms up too (after rolled-back
-transactions alone, the first seconds of traffic ran at 62% of the warm rate, against 77% after
-committed ones; docs/PERFORMANCE.md); the others roll back, leaving less to delete. The scratch
-data is deleted later, slowly: deleting it at once made Neo4j compile the delete paths just as
-traffic began.
+Each round deletes the round before it, so the scratch data never grows past two rounds, and
+what traffic does after a warm-up was compiled during it: the commit path (rolled-back
+transactions left it cold, and the first seconds of traffic ran at 62% of the warm rate), the
+reuse of freed record ids, and the delete path (deleting the scratch data only afterwards made
+Neo4j compile those just as traffic began). See docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import LiteralString
 
@@ -28,15 +30,17 @@ from neo4j import AsyncDriver, AsyncManagedTransaction
 from neo4j.exceptions import ClientError
 
 from graphdb import cypher
-from graphdb.identify_tx import identify_batch_transaction
 from graphdb.ids import IdLender
-from graphdb.requests import BatchRow, IdentifyRequest
+from graphdb.records import IdentifyRecord
+from graphdb.requests import IdentifyRequest
 
-# Each round: this many sessions side by side, each running a few days of traffic (the batches
-# of _day_of_traffic), each of this many customers.
-SESSIONS = 4
-DAYS_PER_SESSION = 2
-CUSTOMERS = 8
+Submit = Callable[[IdentifyRequest], Awaitable[IdentifyRecord]]
+
+# Each round: this many clients at once, each sending this many requests, in the service's mix
+# (bench/workloads.py): new customers, returning ones, a new detail, merges of two customers.
+CLIENTS = 32
+REQUESTS_PER_CLIENT = 12
+MIX = (("new", 0.55), ("returning", 0.30), ("new_info", 0.10), ("merge", 0.05))
 # Warm: the JVM's compiler, which takes about a whole core for the first half minute of load,
 # used less than this share of a core over the last window of this many seconds.
 JIT_SETTLED_SHARE = 0.10
@@ -50,9 +54,9 @@ FASTER = 1.05
 LIVE_TRAFFIC = 100
 # Scratch values left by a warm-up that crashed are deleted once this old.
 ABANDONED_AFTER = 600
-# Seconds between the transactions deleting scratch data (each up to 100 values and their
-# contacts): a few minutes for a warm-up's data, hardly noticed by live traffic.
-CLEANUP_PAUSE = 0.25
+# The most time deleting what is left at the end may take (two rounds of scratch data take a
+# fraction of a second; a crashed warm-up's leftovers may take longer and wait for the next).
+CLEANUP_BOUND = 5.0
 _SCRATCH = "warm up "
 
 
@@ -99,12 +103,18 @@ class WarmUpReport:
         return bool(before) and min(recent) * FASTER >= min(before)
 
 
-class _ScratchIds:
+class ScratchIds:
     """Ids below zero, distinct per warm-up, so concurrent warm-ups (other workers, other
-    replicas) never meet on Contact.id's uniqueness lock."""
+    replicas) never meet on Contact.id's uniqueness lock. An id source for BatchCommitter."""
 
     def __init__(self) -> None:
         self._next = -1 - secrets.randbelow(2**40) * 10_000
+
+    async def keep_at_least(self, count: int) -> None:
+        pass  # there are always more
+
+    def lender(self) -> IdLender:
+        return IdLender(self)
 
     def pop_smallest(self) -> int:
         self._next -= 1
@@ -114,15 +124,25 @@ class _ScratchIds:
         pass
 
 
+def new_prefix() -> str:
+    """Values validation refuses (no @; letters in a phone): no real customer shares one."""
+    return f"{_SCRATCH}{int(time.time())} {secrets.token_hex(4)} "
+
+
 async def warm_up_runtime(
-    driver: AsyncDriver, database: str, bound: float, traffic: Callable[[], int] = lambda: 0
+    driver: AsyncDriver,
+    database: str,
+    bound: float,
+    submit: Submit,
+    *,
+    traffic: Callable[[], int] = lambda: 0,
+    prefix: str | None = None,
 ) -> WarmUpReport:
-    """Rounds of identify transactions on scratch customers until Neo4j's compiler falls quiet,
-    or `bound` seconds have passed. The scratch data stays: delete_scratch removes it, later,
-    when its work no longer competes with the first traffic. Raises what the driver raises."""
-    report = WarmUpReport(prefix=f"{_SCRATCH}{int(time.time())} {secrets.token_hex(4)} ")
+    """Rounds of scratch traffic through `submit` until Neo4j's compiler falls quiet, real
+    traffic arrives (`traffic` counts requests served), or `bound` seconds have passed. Leaves
+    no scratch data behind, even cancelled. Raises what `submit` and the driver raise."""
+    report = WarmUpReport(prefix or new_prefix())
     started = time.monotonic()
-    ids = _ScratchIds()
     try:
         async with asyncio.timeout(bound) as deadline:
             await _read_jit(driver, database, report, 0.0)
@@ -133,35 +153,66 @@ async def warm_up_runtime(
                     # another worker or replica was ready first, and traffic is flowing.
                     report.yielded = True
                     break
-                round_started = time.monotonic()
-                tags = [f"{report.prefix}{len(report.rounds)}.{n}" for n in range(SESSIONS)]
-                # One session commits: the commit path warms up, and the scratch data to delete
-                # afterwards is a quarter of what committing them all would leave.
-                await asyncio.gather(
-                    *(
-                        _session(driver, database, ids, tag, commit=n == 0)
-                        for n, tag in enumerate(tags)
-                    )
-                )
-                report.seconds = time.monotonic() - started
-                report.rounds.append((report.seconds, time.monotonic() - round_started))
+                await _round(driver, database, submit, report, started)
                 if report.jit and report.seconds - report.jit[-1][0] >= JIT_WINDOW:
                     await _read_jit(driver, database, report, report.seconds)
     except TimeoutError:
         if not deadline.expired():
             raise  # the driver's own timeout: Neo4j did not answer in time
+    finally:
+        # Shielded and bounded: cancelled at shutdown, it still removes what it wrote (two
+        # rounds at most), and a crashed warm-up's leftovers go too.
+        async with asyncio.timeout(CLEANUP_BOUND):
+            await asyncio.shield(_delete_all_scratch(driver, database, report.prefix))
     report.seconds = time.monotonic() - started
     return report
 
 
-async def delete_scratch(
-    driver: AsyncDriver, database: str, report: WarmUpReport, *, gently: bool = True
+async def _round(
+    driver: AsyncDriver, database: str, submit: Submit, report: WarmUpReport, started: float
 ) -> None:
-    """This warm-up's scratch data, and any a crashed warm-up left, a hundred values (and their
-    contacts) a transaction; gently, with pauses between, so that live traffic hardly notices."""
-    pause = CLEANUP_PAUSE if gently else 0.0
-    await _delete_scratch(driver, database, report.prefix, 2**62, pause)
-    await _delete_scratch(driver, database, _SCRATCH, int(time.time()) - ABANDONED_AFTER, pause)
+    number = len(report.rounds)
+    round_started = time.monotonic()
+    tags = [f"{report.prefix}{number}.{client}" for client in range(CLIENTS)]
+    await asyncio.gather(*(_client(submit, tag, number) for tag in tags))
+    if number:
+        await _delete_scratch(driver, database, f"{report.prefix}{number - 1}.", 2**62)
+    report.seconds = time.monotonic() - started
+    report.rounds.append((report.seconds, time.monotonic() - round_started))
+
+
+async def _client(submit: Submit, tag: str, seed: int) -> None:
+    """One client's requests in the mix; returning customers and merges use its own earlier
+    customers, so that every request meets only this round's scratch data."""
+    chance = random.Random(f"{tag} {seed}")  # noqa: S311 - a traffic shape, not a secret
+    customers: list[tuple[str, str]] = []
+    names = [name for name, _ in MIX]
+    weights = [weight for _, weight in MIX]
+    for n in range(REQUESTS_PER_CLIENT):
+        kind = chance.choices(names, weights)[0] if len(customers) >= 2 else "new"
+        if kind == "new":
+            customers.append((f"{tag}.{n}", f"{tag}.{n}"))
+            request = IdentifyRequest(*customers[-1])
+        elif kind == "returning":
+            email, phone = chance.choice(customers)
+            request = chance.choice(
+                [
+                    IdentifyRequest(email, phone),
+                    IdentifyRequest(email, None),
+                    IdentifyRequest(None, phone),
+                ]
+            )
+        elif kind == "new_info":
+            request = IdentifyRequest(chance.choice(customers)[0], f"{tag}.{n} new")
+        else:
+            first, second = chance.sample(customers, 2)
+            request = IdentifyRequest(first[0], second[1])
+        await submit(request)
+
+
+async def _delete_all_scratch(driver: AsyncDriver, database: str, prefix: str) -> None:
+    await _delete_scratch(driver, database, prefix, 2**62)
+    await _delete_scratch(driver, database, _SCRATCH, int(time.time()) - ABANDONED_AFTER)
 
 
 async def _read_jit(driver: AsyncDriver, database: str, report: WarmUpReport, at: float) -> None:
@@ -174,38 +225,12 @@ async def _read_jit(driver: AsyncDriver, database: str, report: WarmUpReport, at
     report.jit.append((at, int(records[0]["milliseconds"])))
 
 
-async def _session(
-    driver: AsyncDriver, database: str, ids: _ScratchIds, tag: str, *, commit: bool
-) -> None:
-    """A few days of traffic: committed, a transaction a batch as the service commits them; or
-    a transaction a day, rolled back, which warms all but the commit and leaves nothing."""
-    async with driver.session(database=database) as session:
-        for day in range(DAYS_PER_SESSION):
-            batches = _day_of_traffic(f"{tag}.{day}")
-            if commit:
-                for batch in batches:
-                    rows = [BatchRow(request, IdLender(ids)) for request in batch]
-                    await session.execute_write(identify_batch_transaction, rows)
-                continue
-            transaction = await session.begin_transaction()
-            try:
-                for batch in batches:
-                    rows = [BatchRow(request, IdLender(ids)) for request in batch]
-                    await identify_batch_transaction(transaction, rows)
-            finally:
-                if not transaction.closed():
-                    await transaction.rollback()
-
-
-async def _delete_scratch(
-    driver: AsyncDriver, database: str, prefix: str, before: int, pause: float
-) -> None:
+async def _delete_scratch(driver: AsyncDriver, database: str, prefix: str, before: int) -> None:
     async with driver.session(database=database) as session:
         for statement in (cypher.DELETE_WARM_UP_EMAILS, cypher.DELETE_WARM_UP_PHONES):
             deleted = 1
             while deleted:
                 deleted = await session.execute_write(_delete_some, statement, prefix, before)
-                await asyncio.sleep(pause)
 
 
 async def _delete_some(
@@ -214,18 +239,3 @@ async def _delete_some(
     record = await (await tx.run(statement, prefix=prefix, before=before)).single(strict=True)
     deleted: int = record["deleted"]
     return deleted
-
-
-def _day_of_traffic(tag: str) -> list[list[IdentifyRequest]]:
-    """Batches as the service sees them, each a transaction: new customers, the same again
-    (nothing new), a new phone on each, then merges of neighbouring customers."""
-    emails = [f"{tag}.{n}" for n in range(CUSTOMERS)]
-    phones = [f"{tag}.{n}" for n in range(CUSTOMERS)]
-    new_phones = [f"{tag}.{n} again" for n in range(CUSTOMERS)]
-    return [
-        [IdentifyRequest(email, phone) for email, phone in zip(emails, phones, strict=True)],
-        [IdentifyRequest(email, None) for email in emails],
-        [IdentifyRequest(None, phone) for phone in phones],
-        [IdentifyRequest(e, p) for e, p in zip(emails, new_phones, strict=True)],
-        [IdentifyRequest(emails[n], phones[n + 1]) for n in range(0, CUSTOMERS - 1, 2)],
-    ]

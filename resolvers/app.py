@@ -38,14 +38,6 @@ class State(TypedDict):
     repository: ContactRepository
 
 
-# Deleting the warm-up's scratch data waits this long after readiness, so that it does not
-# compete with the first traffic.
-SCRATCH_CLEANUP_DELAY = 30.0
-# Shutting down before that, what is left is deleted at once within this bound; the rest by
-# whichever process starts next, once ten minutes old.
-SHUTDOWN_CLEANUP_BOUND = 3.0
-
-
 async def _warm_up(repository: ContactRepository, bound: float) -> None:
     log.info("Warming Neo4j up (at most %.0f s)", bound)
     try:
@@ -61,18 +53,6 @@ async def _warm_up(repository: ContactRepository, bound: float) -> None:
         min((took for _, took in report.rounds), default=0.0),
         report.ended_by,
     )
-    try:
-        await asyncio.sleep(SCRATCH_CLEANUP_DELAY)
-        await repository.delete_warm_up_data(report)
-    except asyncio.CancelledError:
-        # Shutting down first: what is left goes at once, within a bound (shielded, as the
-        # cancellation that brought us here would stop it).
-        with contextlib.suppress(TimeoutError, DatabaseUnavailable):
-            async with asyncio.timeout(SHUTDOWN_CLEANUP_BOUND):
-                await asyncio.shield(repository.delete_warm_up_data(report, gently=False))
-        raise
-    except DatabaseUnavailable as error:
-        log.warning("Warm-up data not deleted (the next start will): %s", error)
 
 
 def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
