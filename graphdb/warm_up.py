@@ -42,7 +42,8 @@ CLIENTS = 32
 REQUESTS_PER_CLIENT = 12
 MIX = (("new", 0.55), ("returning", 0.30), ("new_info", 0.10), ("merge", 0.05))
 # Warm: the JVM's compiler, which takes about a whole core for the first half minute of load,
-# used less than this share of a core over the last window of this many seconds.
+# used less than this share of a core over the last window (windows of this many seconds on the
+# wall clock).
 JIT_SETTLED_SHARE = 0.10
 JIT_WINDOW = 2.0
 # Where Neo4j does not let us read its compiler's time: the best round of the last window no
@@ -71,6 +72,8 @@ class WarmUpReport:
     jit: list[tuple[float, int]] = field(default_factory=list)
     # Stopped because real traffic arrived meanwhile.
     yielded: bool = False
+    # When the compiler's time was last read, on the wall clock.
+    jit_read_at: float = 0.0
 
     @property
     def jit_share(self) -> float | None:
@@ -154,7 +157,7 @@ async def warm_up_runtime(
                     report.yielded = True
                     break
                 await _round(driver, database, submit, report, started)
-                if report.jit and report.seconds - report.jit[-1][0] >= JIT_WINDOW:
+                if report.jit and _next_window(report.jit_read_at, time.time()):
                     await _read_jit(driver, database, report, report.seconds)
     except TimeoutError:
         if not deadline.expired():
@@ -215,6 +218,15 @@ async def _delete_all_scratch(driver: AsyncDriver, database: str, prefix: str) -
     await _delete_scratch(driver, database, _SCRATCH, int(time.time()) - ABANDONED_AFTER)
 
 
+def _next_window(last_read: float, now: float) -> bool:
+    """Windows on the wall clock, the same for every process: workers and replicas warming up
+    side by side read Neo4j's compiler over the same windows, so they stop together (one ready
+    long before another would get all the connections a client opens meanwhile). A window
+    begun less than half a window ago is not read: too short to say anything."""
+    crossed = int(now // JIT_WINDOW) > int(last_read // JIT_WINDOW)
+    return crossed and now - last_read >= JIT_WINDOW / 2
+
+
 async def _read_jit(driver: AsyncDriver, database: str, report: WarmUpReport, at: float) -> None:
     try:
         records, _, _ = await driver.execute_query(
@@ -223,6 +235,7 @@ async def _read_jit(driver: AsyncDriver, database: str, report: WarmUpReport, at
     except ClientError:
         return  # not allowed to (a user without admin rights): the rounds' times decide
     report.jit.append((at, int(records[0]["milliseconds"])))
+    report.jit_read_at = time.time()
 
 
 async def _delete_scratch(driver: AsyncDriver, database: str, prefix: str, before: int) -> None:
