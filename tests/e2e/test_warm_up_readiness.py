@@ -15,7 +15,7 @@ from graphdb.driver import Neo4jConnection
 from resolvers.settings import Settings
 from tests.conftest import app_client
 
-# The warm-up reads Neo4j's compiler over a window of a second at least, so it is under way when
+# The warm-up reads Neo4j's compiler over three windows of 2 s, so it is under way when
 # the app has just started; it ends by this bound whatever happens.
 BOUND = 5.0
 
