@@ -140,9 +140,17 @@ def repository(driver: AsyncDriver, neo4j: Neo4jConnection) -> ContactRepository
 @pytest.fixture
 def settings() -> Settings:
     # No warm-up: the session's Neo4j is warmed by the tests themselves, and tests/e2e/
-    # test_warm_up.py checks the warm-up on its own.
+    # test_warm_up.py checks the warm-up on its own. The addresses are the defaults whatever the
+    # caller's environment says (a user who moved Neo4j off 7474 still gets a green suite); the
+    # tests reach Neo4j through the `neo4j` fixture, never through these.
     return dataclasses.replace(
-        Settings.from_environment(env_file=None), request_timeout=30.0, warm_up_seconds=0.0
+        Settings.from_environment(env_file=None),
+        host="127.0.0.1",
+        port=8000,
+        neo4j_bolt_port=7687,
+        neo4j_http_port=7474,
+        request_timeout=30.0,
+        warm_up_seconds=0.0,
     )
 
 
