@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 GRAPHIQL := resolvers/graphiql/node_modules/.installed-stamp
 
-.PHONY: run test lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak bench \
+.PHONY: run test test-unit lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak bench \
 	test-browser browser-deps browser-screenshot
 
 setup: $(STAMP) $(GRAPHIQL)
@@ -34,6 +34,19 @@ neo4j-jars: $(STAMP)
 run: $(STAMP) $(GRAPHIQL)
 	$(VENV)/bin/identity serve
 
+# $(call debian_packages,FILES,PACKAGES): when a file is missing, install the packages if root,
+# else stop and say which to install (make never runs sudo).
+define debian_packages
+for file in $(1); do [ -x "$$file" ] && continue; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+		echo "missing $$file: install Debian's $(2) (sudo apt-get install $(2))" >&2; exit 1; fi; \
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(2); break; \
+done
+endef
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
 test: $(STAMP) $(GRAPHIQL) lint typecheck
 	$(PY) -m pytest
 
@@ -42,12 +55,9 @@ test-browser: $(STAMP) $(GRAPHIQL) browser-deps
 	$(PY) -m pytest -m browser tests/browser
 
 # Debian's chromium and its chromedriver; selenium is pointed at them and downloads nothing.
+# As root (CI, containers) they are installed; anyone else is told what to install.
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
-		sudo=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
-		$$sudo apt-get update -q \
-		&& DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q chromium chromium-driver; \
-	fi
+	@$(call debian_packages,/usr/bin/chromium /usr/bin/chromedriver,chromium chromium-driver)
 
 # Rewrites docs/images/neo4j-browser-cluster.png: a seeded cluster in Neo4j Browser, styled.
 browser-screenshot: $(STAMP) browser-deps
@@ -74,13 +84,11 @@ soak: $(STAMP)
 	$(PY) -m bench.soak $(SOAK_ARGS)
 
 # Throughput and latency over loopback (docs/PERFORMANCE.md): its own Neo4j and service, seeded,
-# driven by wrk (installed here from Debian's packages when missing). BENCH_ARGS passes options,
+# driven by wrk (installed from Debian when missing, as root). BENCH_ARGS passes options,
 # e.g. BENCH_ARGS="--large 0 --pure , --big-cluster 0 --seconds 10" for a quick look at the mix;
 # results land in bench/results/ (docs/PERFORMANCE.md explains the figures).
 bench: $(STAMP)
-	@command -v wrk >/dev/null 2>&1 || { \
-		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q wrk; }
+	@$(call debian_packages,/usr/bin/wrk,wrk)
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 neo4j-stop: $(STAMP)

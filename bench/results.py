@@ -117,7 +117,7 @@ def _at_least(name: str, row: Row | None, rate: float) -> list[Target]:
 def targets(
     rows: list[Row], small: int, large: int | None, import_rate: float | None
 ) -> list[Target]:
-    """Issue 10's targets: REST at concurrency 32 on the small database unless they say."""
+    """The targets: REST at concurrency 32 on the small database unless they say."""
     found: list[Target] = []
     mix = _find(rows, "mix", "rest", small)
     found += _at_least("new people >= 1,800 req/s", _find(rows, "new", "rest", small), 1800)

@@ -5,7 +5,7 @@ the service started and warmed up, traffic the moment /readyz says ready); the m
 GraphQL and the driver alone (the ceiling); new people and returning people; new people from one
 client; the mix with other deployments (IDENTIFY_BATCH_MAX, WORKERS). Then the database grown
 with the same bulk loader to a large one: the mix again, new details, merges; one big cluster;
-and the CSV import of generated orders. Prints a table and the issue's targets, and writes both
+and the CSV import of generated orders. Prints a table and the targets, and writes both
 as JSON under bench/results/.
 """
 
@@ -39,7 +39,7 @@ T = TypeVar("T")
 SEEDED_AT = DateTime(2020, 1, 1, 0, 0, 0, tzinfo=UTC)
 PURE_SMALL = ("new", "returning")
 PURE_LARGE = ("new_info", "merge")
-# What the issue compares a cold start with: its first seconds of traffic.
+# What a cold start is judged by: its first seconds of traffic, against a warm run.
 COLD_SECONDS = 10
 
 
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(rows))
     print()
-    print("Targets (issue 10):")
+    print("Targets:")
     print(targets_text(found))
     settings = {key: value for key, value in vars(args).items() if not key.startswith("_")}
     written = write_json(rows, found, settings, extra)

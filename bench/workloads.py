@@ -16,7 +16,7 @@ from bench.seed import big_cluster_email, big_cluster_phone, customer_email, cus
 
 Sighting = tuple[str | None, str | None]
 
-# The realistic mix (issue 4): new customers, returning ones, new details, merges.
+# The realistic mix: new customers, returning ones, new details, merges.
 MIX = (("new", 0.55), ("returning", 0.30), ("new_info", 0.10), ("merge", 0.05))
 # A merge in the mix joins two customers this run created this many "new" requests earlier, so
 # both have long been answered: at concurrency 32 a request is never that far behind.

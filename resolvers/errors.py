@@ -33,17 +33,15 @@ def payload_too_large(limit: int) -> ApiError:
     return ApiError(413, "payload_too_large", f"The request body is larger than {limit} bytes.")
 
 
-def api_error_for(error: Exception) -> ApiError:
-    """Unexpected errors are logged here with their trace, and answered without one."""
+def api_error_for(error: ApiError | DatabaseUnavailable | HTTPException) -> ApiError:
+    """The answer to an expected failure; unexpected ones are UnexpectedErrors' to answer."""
     if isinstance(error, ApiError):
         return error
     if isinstance(error, DatabaseUnavailable):
         log.warning("database unavailable: %s", error)
         return ApiError(503, "database_unavailable", "The database is unavailable; retry shortly.")
-    if isinstance(error, HTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return ApiError(error.status_code, code, str(error.detail))
-    return INTERNAL_ERROR
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return ApiError(error.status_code, code, str(error.detail))
 
 
 def error_response(error: ApiError) -> JSONResponse:
@@ -56,12 +54,16 @@ def error_response(error: ApiError) -> JSONResponse:
 
 
 async def handle_error(_request: Request, error: Exception) -> JSONResponse:
+    # Registered for exactly these (resolvers/app.py); anything else goes on to UnexpectedErrors.
+    if not isinstance(error, ApiError | DatabaseUnavailable | HTTPException):
+        raise error
     return error_response(api_error_for(error))
 
 
 class UnexpectedErrors:
-    """Outermost middleware: an unexpected exception is logged once, with its trace (masked by the
-    log formatter), and answered 500 with the JSON error body, never with the trace."""
+    """Middleware just inside the request log (so a 500 is logged as one request): an unexpected
+    exception is logged once, with its trace (masked by the log formatter), and answered 500 with
+    the JSON error body, never with the trace."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -26,7 +26,7 @@ import functools
 import signal
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from graphdb.errors import DatabaseUnavailable
@@ -49,7 +49,6 @@ class ImportReport:
     applied_now: int = 0  # rows this run applied
     seconds: float = 0.0
     stopped_by: str | None = None  # the signal's name, when one interrupted the run
-    this_run: OutcomeCounts = field(default_factory=OutcomeCounts)
 
     @property
     def rate(self) -> float:
@@ -123,7 +122,6 @@ async def import_rows(
         applied_now=progress.this_run.rows,
         seconds=time.monotonic() - started,
         stopped_by=stopped_by,
-        this_run=progress.this_run,
     )
 
 

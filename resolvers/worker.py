@@ -17,5 +17,5 @@ def create_worker_app() -> Starlette:
     configure_logging(settings.log_level, log_format=settings.log_format)
     connection = configured_connection(settings)
     if connection is None:
-        raise RuntimeError("NEO4J_URI is unset: start the service with `python -m resolvers.serve`")
+        raise RuntimeError("NEO4J_URI is unset: start the service with `identity serve`")
     return create_app(settings, connection)
