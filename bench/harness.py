@@ -18,8 +18,8 @@ from typing import Any
 from bench.cpu import cpu_seconds
 from bench.profile import sampler, summarize
 from bench.results import RESULTS_DIR, Row, table
-from bench.service import Service
 from bench.workloads import Population, Sighting, graphql_body, rest_body, sightings, write_bodies
+from tests.support.service import Service
 
 LUA = Path(__file__).resolve().parent / "wrk_replay.lua"
 WRK_THREADS = 2

@@ -29,10 +29,10 @@ from bench.importing import import_orders
 from bench.plans import profile
 from bench.results import COLD_START, ONE_CLIENT, Row, table, targets, targets_text, write_json
 from bench.seed import CONTACTS_PER_CUSTOMER, seed_big_cluster, seed_customers
-from bench.service import Service
 from bench.workloads import Population
 from graphdb.driver import Neo4jConnection, create_driver, ensure_constraints
 from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
+from tests.support.service import Service
 
 T = TypeVar("T")
 # Zoned like the times the service stores (UTC), so seeded and served contacts order together.

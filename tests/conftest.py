@@ -7,32 +7,20 @@ import io
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from neo4j import AsyncDriver, Driver, GraphDatabase
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from graphdb.driver import Neo4jConnection, create_driver
 from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, LocalNeo4jError, free_port
 from graphdb.repository import ContactRepository
-from resolvers.app import create_app
 from resolvers.logs import configure_logging
 from resolvers.settings import Settings
-
-# Tests wipe the database they use. A database that holds data without this marker was not
-# written by the tests, so they refuse to touch it.
-WIPE = "MATCH (n) WHERE NOT n:IdentityTestDatabase DETACH DELETE n"
-COUNT_DATA_AND_MARKERS = """
-MATCH (n) WHERE NOT n:IdentityTestDatabase
-WITH count(n) AS data
-OPTIONAL MATCH (marker:IdentityTestDatabase)
-RETURN data, count(marker) AS markers
-"""
-MARK = "MERGE (:IdentityTestDatabase)"
+from tests.support.app import app_client
+from tests.support.database import COUNT_DATA_AND_MARKERS, MARK, WIPE, wipe
 
 
 def _docker_answers() -> bool:
@@ -128,10 +116,6 @@ async def driver(neo4j: Neo4jConnection) -> AsyncIterator[AsyncDriver]:
         yield driver
 
 
-async def wipe(driver: AsyncDriver, database: str) -> None:
-    await driver.execute_query(WIPE, database_=database)
-
-
 @pytest.fixture
 def repository(driver: AsyncDriver, neo4j: Neo4jConnection) -> ContactRepository:
     return ContactRepository(driver, neo4j.database)
@@ -152,20 +136,6 @@ def settings() -> Settings:
         request_timeout=30.0,
         warm_up_seconds=0.0,
     )
-
-
-@asynccontextmanager
-async def app_client(
-    settings: Settings, connection: Neo4jConnection
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The whole ASGI app, lifespan included, over an in-process HTTP transport."""
-    async with (
-        LifespanManager(create_app(settings, connection), startup_timeout=60) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://service.test"
-        ) as client,
-    ):
-        yield client
 
 
 @pytest.fixture

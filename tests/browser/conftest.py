@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 
-from bench.service import Service
 from graphdb.driver import Neo4jConnection
 from graphdb.local_server import LocalNeo4j
-from tests.browser.harness import BrowserUnavailable, chromium, running_service
+from tests.support.browser import BrowserUnavailable, chromium, running_service
+from tests.support.service import Service
 
 HERE = Path(__file__).resolve().parent
 

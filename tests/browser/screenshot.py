@@ -16,7 +16,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
 from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
-from tests.browser.harness import (
+from tests.support.browser import (
     Neo4jBrowser,
     chromium,
     running_service,

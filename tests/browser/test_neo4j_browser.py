@@ -8,9 +8,9 @@ import re
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from bench.service import Service
 from graphdb.local_server import LocalNeo4j
-from tests.browser.harness import Neo4jBrowser, seed_back_to_the_future
+from tests.support.browser import Neo4jBrowser, seed_back_to_the_future
+from tests.support.service import Service
 
 CONTACT_BLUE = "#4C8EDA"
 EMAIL_ORANGE = "#F79767"

@@ -12,8 +12,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from bench.service import Service
-from tests.browser.harness import identify, requested_urls, wait_until
+from tests.support.browser import identify, requested_urls, wait_until
+from tests.support.service import Service
 
 
 def _off_service(urls: list[str], service: Service) -> list[str]:

@@ -11,8 +11,8 @@ from neo4j import AsyncDriver
 
 from graphdb.driver import Neo4jConnection
 from resolvers.settings import Settings
-from tests.conftest import app_client
-from tests.graph import count_nodes
+from tests.support.app import app_client
+from tests.support.graph import count_nodes
 
 FRONTEND = "https://shop.example"
 

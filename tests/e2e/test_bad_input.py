@@ -8,7 +8,7 @@ import httpx
 import pytest
 from neo4j import AsyncDriver
 
-from tests.graph import count_nodes
+from tests.support.graph import count_nodes
 
 JSON = "application/json"
 # Full-width digits: Unicode says they are digits, a phone network does not.

@@ -14,7 +14,7 @@ from neo4j import Driver
 from graphdb.driver import Neo4jConnection
 from graphdb.local_server import free_port
 from resolvers.cli import main
-from tests.cli_helpers import IDENTITY, cli_env
+from tests.support.cli import IDENTITY, cli_env
 
 LORRAINE = {"email": "lorraine@hillvalley.edu", "phoneNumber": "123456"}
 

@@ -14,8 +14,8 @@ from prometheus_client import generate_latest
 from graphdb.driver import Neo4jConnection
 from graphdb.local_server import free_port
 from resolvers.settings import Settings
-from tests.conftest import app_client
-from tests.metrics import parse, scrape, value
+from tests.support.app import app_client
+from tests.support.metrics import parse, scrape, value
 
 # Far below any hang, and above the retry budget the settings below allow.
 ANSWER_WITHIN_SECONDS = 15

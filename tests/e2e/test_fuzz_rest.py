@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, settings
 from neo4j import Driver, GraphDatabase
 from schemathesis import GenerationMode
 
-from bench.service import Service
 from graphdb.driver import Neo4jConnection
 from resolvers.openapi import OPENAPI
+from tests.support.service import Service
 
 COUNT_NODES = "MATCH (n) WHERE n:Contact OR n:Email OR n:Phone RETURN count(n) AS n"
 

@@ -15,8 +15,8 @@ from graphdb import repository as repository_module
 from graphdb.driver import Neo4jConnection
 from graphdb.identify_tx import identify_batch_transaction
 from resolvers.settings import Settings
-from tests.conftest import app_client
-from tests.metrics import scrape, value
+from tests.support.app import app_client
+from tests.support.metrics import scrape, value
 
 OUTCOMES = "identity_identify_outcomes_total"
 REQUESTS = "identity_http_requests_total"

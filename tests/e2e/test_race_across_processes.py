@@ -13,10 +13,15 @@ import httpx
 import pytest
 from neo4j import AsyncDriver
 
-from bench.service import Service, start_all, stop_all
 from graphdb.consistency import check_graph
 from graphdb.driver import Neo4jConnection
-from tests.race import CLIENTS, REQUESTS_PER_CLIENT, assert_every_answer_reflected, client_session
+from tests.support.race import (
+    CLIENTS,
+    REQUESTS_PER_CLIENT,
+    assert_every_answer_reflected,
+    client_session,
+)
+from tests.support.service import Service, start_all, stop_all
 
 # (service processes, WORKERS of each). Each batches its own requests; between processes only
 # Neo4j's locks, taken in one global order, keep identify correct.

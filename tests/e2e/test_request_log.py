@@ -14,7 +14,7 @@ import pytest
 from graphdb.driver import Neo4jConnection
 from graphdb.repository import ContactRepository
 from resolvers.settings import Settings
-from tests.conftest import app_client
+from tests.support.app import app_client
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 

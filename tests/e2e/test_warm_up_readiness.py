@@ -13,7 +13,7 @@ from neo4j import AsyncDriver
 
 from graphdb.driver import Neo4jConnection
 from resolvers.settings import Settings
-from tests.conftest import app_client
+from tests.support.app import app_client
 
 # The warm-up reads Neo4j's compiler over three windows of 2 s, so it is under way when
 # the app has just started; it ends by this bound whatever happens.

@@ -19,7 +19,7 @@ from neo4j import AsyncDriver
 
 from graphdb.driver import Neo4jConnection
 from graphdb.local_server import free_port
-from tests.metrics import parse, value
+from tests.support.metrics import parse, value
 
 ROOT = Path(__file__).resolve().parents[2]
 # Generous: two workers planning every statement at once on a cold Neo4j take a while.

@@ -12,9 +12,9 @@ from graphdb.identify_tx import identify_batch_transaction
 from graphdb.ids import ContactIdAllocator, IdLender
 from graphdb.records import ClusterRecord, IdentifyOutcome, IdentifyRecord
 from graphdb.requests import BatchRow, IdentifyRequest
-from tests.batches import Request, keys_of, model_primary_of, requests, with_distinct_keys
-from tests.conftest import wipe
-from tests.model import Answer, IdRenaming, ReferenceModel
+from tests.support.batches import Request, keys_of, model_primary_of, requests, with_distinct_keys
+from tests.support.database import wipe
+from tests.support.model import Answer, IdRenaming, ReferenceModel
 
 batches = st.lists(
     st.lists(requests, min_size=1, max_size=8).map(with_distinct_keys), min_size=1, max_size=5

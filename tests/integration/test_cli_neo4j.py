@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from graphdb.local_server import configured_ports, free_port, running_pid, stop_running
-from tests.cli_helpers import IDENTITY
+from tests.support.cli import IDENTITY
 
 
 def _identity(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

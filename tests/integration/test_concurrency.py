@@ -10,7 +10,12 @@ from neo4j import AsyncDriver
 from graphdb.consistency import check_graph
 from graphdb.ids import ContactIdAllocator
 from graphdb.repository import ContactRepository
-from tests.race import CLIENTS, REQUESTS_PER_CLIENT, assert_every_answer_reflected, client_session
+from tests.support.race import (
+    CLIENTS,
+    REQUESTS_PER_CLIENT,
+    assert_every_answer_reflected,
+    client_session,
+)
 
 
 async def test_overlapping_concurrent_requests_keep_every_invariant(

@@ -11,9 +11,9 @@ from neo4j import AsyncDriver
 from graphdb.consistency import check_graph
 from graphdb.records import IdentifyRecord
 from graphdb.repository import ContactRepository, RepositoryLimits
-from tests.batches import Request, requests
-from tests.conftest import wipe
-from tests.model import ReferenceModel
+from tests.support.batches import Request, requests
+from tests.support.database import wipe
+from tests.support.model import ReferenceModel
 
 rounds = st.lists(st.lists(requests, min_size=3, max_size=12), min_size=1, max_size=3)
 

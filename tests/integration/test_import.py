@@ -21,7 +21,7 @@ from graphdb.repository import ContactRepository
 from resolvers.cli import main
 from resolvers.import_checkpoint import checkpoint_path
 from resolvers.import_rows import read_orders
-from tests.cli_helpers import IDENTITY, cli_env, clusters, contacts, wipe
+from tests.support.cli import IDENTITY, cli_env, clusters, contacts, wipe
 
 # SPEC.md's examples with their order dates, unsorted in the file, and one bad row of each kind.
 ORDERS = """created_at,email,phone

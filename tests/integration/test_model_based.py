@@ -10,8 +10,8 @@ from graphdb.consistency import check_graph
 from graphdb.repository import ContactRepository
 from resolvers.identify import identify
 from schema.types import Identity
-from tests.conftest import wipe
-from tests.model import Answer, IdRenaming, ReferenceModel
+from tests.support.database import wipe
+from tests.support.model import Answer, IdRenaming, ReferenceModel
 
 # A deliberately small pool, so that requests collide, add secondaries and merge clusters.
 EMAILS = ["doc@hillvalley.edu", "marty@hillvalley.edu", "jen@hillvalley.edu", "biff@hillvalley.edu"]

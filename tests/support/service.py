@@ -1,4 +1,5 @@
-"""The service as a real uvicorn process on a free loopback port, for the soak and the bench."""
+"""The service as a real uvicorn process on a free loopback port: for the tests that need a real
+process (workers, races across processes, the browser), the soak and the bench."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hypothesis.strategies as st
 
-from tests.model import ModelContact, ReferenceModel
+from tests.support.model import ModelContact, ReferenceModel
 
 # A deliberately small pool, so that requests collide, add secondaries and merge clusters.
 EMAILS = ["doc@hillvalley.edu", "marty@hillvalley.edu", "jen@hillvalley.edu", "biff@hillvalley.edu"]

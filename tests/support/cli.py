@@ -10,7 +10,7 @@ from typing import Any, LiteralString
 from neo4j import Driver
 
 from graphdb.driver import Neo4jConnection
-from tests.conftest import WIPE
+from tests.support.database import WIPE
 
 IDENTITY = str(Path(sys.executable).with_name("identity"))
 
