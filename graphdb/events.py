@@ -1,4 +1,5 @@
-"""What the repository reports as it works (retries, Neo4j failures, batch sizes), for metrics."""
+"""What the repository reports as it works (outcomes, retries, Neo4j failures, batch sizes), for
+metrics."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
 
 from neo4j import AsyncManagedTransaction
 
+from graphdb.records import IdentifyOutcome
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 class RepositoryEvents(Protocol):
     """Implemented by the service's metrics, so that graphdb imports no metrics library."""
+
+    def identified(self, outcome: IdentifyOutcome) -> None: ...
 
     def transaction_retried(self, transaction: str) -> None: ...
 
@@ -22,6 +27,9 @@ class RepositoryEvents(Protocol):
 
 
 class NoEvents:
+    def identified(self, outcome: IdentifyOutcome) -> None:
+        pass
+
     def transaction_retried(self, transaction: str) -> None:
         pass
 

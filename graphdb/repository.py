@@ -151,7 +151,9 @@ class ContactRepository:
             # A request that arrives while Neo4j is known to be down fails here at once.
             self._outage.passage(),
         ):
-            return await self._batcher.submit(IdentifyRequest(email, phone, created_at))
+            record = await self._batcher.submit(IdentifyRequest(email, phone, created_at))
+        self._events.identified(record.outcome)
+        return record
 
     @asynccontextmanager
     async def _read_session(self) -> AsyncIterator[AsyncSession]:

@@ -17,7 +17,9 @@ from resolvers.identifiers import (
     canonical_phone_or_error,
 )
 from resolvers.identify import identify
+from resolvers.request_log import note_outcome
 from schema.errors import InvalidInput
+from schema.results import IdentifyResult
 from schema.types import IdentifyInput, Identity
 
 Info = strawberry.Info[RequestContext, None]
@@ -31,13 +33,17 @@ def _unavailable(info: Info, error: DatabaseUnavailable) -> GraphQLError:
 
 async def resolve_identify(
     info: Info, identify_input: Annotated[IdentifyInput, strawberry.argument(name="input")]
-) -> Annotated[Identity | InvalidInput, strawberry.union("IdentifyResult")]:
+) -> IdentifyResult:
     try:
-        return await identify(
+        result = await identify(
             info.context.repository, identify_input.email, identify_input.phone_number
         )
+    except InvalidIdentifier as error:
+        return InvalidInput(code=error.code, message=error.message, field=error.field)
     except DatabaseUnavailable as error:
         raise _unavailable(info, error) from error
+    note_outcome(result.outcome.value)
+    return Identity.from_record(result.cluster)
 
 
 async def resolve_contact(

@@ -21,11 +21,16 @@ _PHONE_SEPARATORS = re.compile(r"[ \-.()\[\]]")
 _PHONE = re.compile(r"\+?[0-9]+")
 
 
-@dataclass(frozen=True)
-class InvalidIdentifier:
-    code: str
-    message: str
-    field: str | None
+class InvalidIdentifier(ValueError):
+    """An email or phone that cannot be canonicalised: a code, a message and the input field at
+    fault. The validators return it (the import rejects a row with it); identify raises it, and
+    each API answers it in its own shape."""
+
+    def __init__(self, code: str, message: str, field: str | None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
 
 
 @dataclass(frozen=True)

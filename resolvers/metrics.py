@@ -68,6 +68,9 @@ for _kind in FAILURE_KINDS:
 class Neo4jMetrics:
     """The repository's events (graphdb.events.RepositoryEvents), counted."""
 
+    def identified(self, outcome: IdentifyOutcome) -> None:
+        IDENTIFY_OUTCOMES.labels(outcome.value).inc()
+
     def transaction_retried(self, transaction: str) -> None:
         TRANSACTION_RETRIES.labels(transaction).inc()
 
@@ -81,10 +84,6 @@ class Neo4jMetrics:
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     HTTP_REQUESTS.labels(method, route, str(status)).inc()
     HTTP_DURATION.labels(method, route).observe(seconds)
-
-
-def count_outcome(outcome: IdentifyOutcome) -> None:
-    IDENTIFY_OUTCOMES.labels(outcome.value).inc()
 
 
 async def metrics_endpoint(_request: Request) -> Response:

@@ -9,25 +9,29 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from resolvers.errors import ApiError, invalid_input
+from resolvers.identifiers import InvalidIdentifier
 from resolvers.identify import identify
-from schema.errors import InvalidInput
+from resolvers.request_log import note_outcome
 
 
 async def identify_endpoint(request: Request) -> JSONResponse:
     payload = await _json_object(request)
     email = _optional_string(payload, "email")
     phone_number = _optional_phone(payload)
-    result = await identify(request.state.repository, email, phone_number)
-    if isinstance(result, InvalidInput):
-        raise invalid_input(result.code, result.message)
+    try:
+        result = await identify(request.state.repository, email, phone_number)
+    except InvalidIdentifier as error:
+        raise invalid_input(error.code, error.message) from None
+    note_outcome(result.outcome.value)
+    cluster = result.cluster
     return JSONResponse(
         {
             "contact": {
                 # The legacy key keeps its misspelling: existing clients read it.
-                "primaryContatctId": result.primary_contact_id,
-                "emails": result.emails,
-                "phoneNumbers": result.phone_numbers,
-                "secondaryContactIds": result.secondary_contact_ids,
+                "primaryContatctId": cluster.primary.id,
+                "emails": cluster.emails,
+                "phoneNumbers": cluster.phone_numbers,
+                "secondaryContactIds": [contact.id for contact in cluster.secondaries],
             }
         }
     )

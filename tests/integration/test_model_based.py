@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from neo4j import AsyncDriver
 
 from graphdb.consistency import check_graph
+from graphdb.records import ClusterRecord
 from graphdb.repository import ContactRepository
 from resolvers.identify import identify
-from schema.types import Identity
 from tests.support.database import wipe
 from tests.support.model import Answer, IdRenaming, ReferenceModel
 
@@ -50,9 +50,9 @@ requests = st.lists(
 )
 
 
-def _as_answer(identity: Identity, renaming: IdRenaming, expected: Answer) -> Answer:
-    ids = [identity.primary_contact_id, *identity.secondary_contact_ids]
-    return renaming.answer(ids, identity.emails, identity.phone_numbers, expected)
+def _as_answer(cluster: ClusterRecord, renaming: IdRenaming, expected: Answer) -> Answer:
+    ids = [cluster.primary.id, *(contact.id for contact in cluster.secondaries)]
+    return renaming.answer(ids, cluster.emails, cluster.phone_numbers, expected)
 
 
 @settings(
@@ -74,9 +74,8 @@ async def test_service_answers_like_the_reference_model(
         result = await identify(
             repository, None if email is None else email[0], None if phone is None else phone[0]
         )
-        assert isinstance(result, Identity), result
         expected = model.identify(
             None if email is None else email[1], None if phone is None else phone[1]
         )
-        assert _as_answer(result, renaming, expected) == expected
+        assert _as_answer(result.cluster, renaming, expected) == expected
     assert await check_graph(driver, database) == []
