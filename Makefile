@@ -66,13 +66,14 @@ browser-screenshot: $(STAMP) browser-deps
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 # Rewrites schema.graphql from the code; a test fails when the two drift apart.
 schema: $(STAMP)
-	$(PY) -c 'from schema.root import schema; open("schema.graphql", "w").write(schema.as_str() + "\n")'
+	$(PY) -c 'from resolvers.graphql.schema import schema; open("schema.graphql", "w").write(schema.as_str() + "\n")'
 
 # Lists every invariant violation in the graph of NEO4J_URI, or of the running `make run`.
 check-graph: $(STAMP)

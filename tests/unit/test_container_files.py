@@ -91,3 +91,17 @@ def test_the_image_has_the_web_assets_where_the_app_reads_them() -> None:
     assert any(value.startswith("npm ci") for value in installs), "installed from the lock file"
     assert any("package-lock.json" in value for name, value in assets if name == "COPY")
     assert landed == [str(MODULES.relative_to(ROOT))]
+
+
+def test_every_package_folder_is_installed() -> None:
+    # setuptools installs only the packages listed: a subpackage missing from the list works
+    # from a checkout and fails in the image.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in {name.split(".")[0] for name in listed}
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+
+    assert found == listed

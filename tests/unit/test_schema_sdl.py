@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schema.root import schema
+from resolvers.graphql.schema import schema
 
 SDL = Path(__file__).resolve().parents[2] / "schema.graphql"
 

@@ -9,8 +9,8 @@ from graphql import GraphQLError
 
 from graphdb.errors import DatabaseUnavailable
 from graphdb.records import ClusterRecord
-from resolvers.context import RequestContext
 from resolvers.errors import api_error_for
+from resolvers.graphql.app import RequestContext
 from resolvers.identifiers import (
     InvalidIdentifier,
     canonical_email_or_error,

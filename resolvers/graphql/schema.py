@@ -1,4 +1,5 @@
-"""The schema root: wires Query and Mutation fields to their resolvers, in this one place."""
+"""The schema root: wires Query and Mutation fields to their resolvers, in this one place, and
+builds the schema with its limits."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.types import ExecutionContext
 
-from resolvers.graphql_fields import resolve_contact, resolve_identify
+from resolvers.graphql.fields import resolve_contact, resolve_identify
 from schema.types import Identity
 
 
