@@ -6,7 +6,7 @@
 # no internet (the service serves them itself).
 FROM node:20-slim AS web-assets
 WORKDIR /assets
-COPY resolvers/graphiql/package.json resolvers/graphiql/package-lock.json ./
+COPY resolvers/web_assets/package.json resolvers/web_assets/package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 FROM python:3.11-slim AS builder
@@ -39,7 +39,7 @@ WORKDIR /app
 COPY schema/ schema/
 COPY resolvers/ resolvers/
 COPY graphdb/ graphdb/
-COPY --from=web-assets /assets/node_modules resolvers/graphiql/node_modules
+COPY --from=web-assets /assets/node_modules resolvers/web_assets/node_modules
 USER identity
 EXPOSE 8000
 CMD ["identity", "serve"]

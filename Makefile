@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-GRAPHIQL := resolvers/graphiql/node_modules/.installed-stamp
+GRAPHIQL := resolvers/web_assets/node_modules/.installed-stamp
 
 .PHONY: run test test-unit lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak bench \
 	test-browser browser-deps browser-screenshot
@@ -20,16 +20,16 @@ $(STAMP): pyproject.toml
 
 # GraphiQL's scripts, pinned, from the npm registry: the page then works with no internet.
 # Without npm, GraphiQL loads them from a CDN instead.
-$(GRAPHIQL): resolvers/graphiql/package.json resolvers/graphiql/package-lock.json
+$(GRAPHIQL): resolvers/web_assets/package.json resolvers/web_assets/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --prefix resolvers/graphiql --ignore-scripts --no-audit --no-fund --loglevel=error \
+		npm ci --prefix resolvers/web_assets --ignore-scripts --no-audit --no-fund --loglevel=error \
 		&& touch $@; \
 	else echo "npm not found: GraphiQL will load its scripts from a CDN"; fi
 
 # The local server fetches its jars on first start (into the git-ignored .neo4j/ folder, once)
 # whenever no NEO4J_URI is given; this target only does it ahead of time.
 neo4j-jars: $(STAMP)
-	$(PY) -m graphdb.local_server fetch
+	$(PY) -m graphdb.local.server fetch
 
 run: $(STAMP) $(GRAPHIQL)
 	$(VENV)/bin/identity serve

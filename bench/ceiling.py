@@ -21,8 +21,8 @@ import uvloop
 from bench.workloads import Sighting, read_sightings
 from graphdb.errors import DatabaseUnavailable
 from graphdb.events import NoEvents
-from resolvers.connection import build_repository, configured_connection
-from resolvers.settings import Settings
+from resolvers.runtime.settings import Settings
+from resolvers.runtime.wiring import build_repository, configured_connection
 
 
 class BatchSizes(NoEvents):

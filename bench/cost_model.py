@@ -21,7 +21,7 @@ from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession
 
 from bench.cpu import cpu_seconds
 from graphdb.driver import create_driver, ensure_constraints
-from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
+from graphdb.local.server import LocalNeo4j, LocalNeo4jConfig, free_port
 
 TRANSACTIONS = 4_000
 SESSIONS = 16

@@ -31,7 +31,7 @@ from bench.results import COLD_START, ONE_CLIENT, Row, table, targets, targets_t
 from bench.seed import CONTACTS_PER_CUSTOMER, seed_big_cluster, seed_customers
 from bench.workloads import Population
 from graphdb.driver import Neo4jConnection, create_driver, ensure_constraints
-from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
+from graphdb.local.server import LocalNeo4j, LocalNeo4jConfig, free_port
 from tests.support.service import Service
 
 T = TypeVar("T")

@@ -20,7 +20,7 @@ import httpx
 
 from graphdb.consistency import check_graph
 from graphdb.driver import create_driver
-from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
+from graphdb.local.server import LocalNeo4j, LocalNeo4jConfig, free_port
 from tests.support.service import Service, start_all, stop_all
 
 # Acknowledged (email, phone) pairs, each with the primary it was told, checked in one statement.

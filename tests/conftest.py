@@ -15,10 +15,10 @@ from neo4j import AsyncDriver, Driver, GraphDatabase
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from graphdb.driver import Neo4jConnection, create_driver
-from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, LocalNeo4jError, free_port
+from graphdb.local.server import LocalNeo4j, LocalNeo4jConfig, LocalNeo4jError, free_port
 from graphdb.repository import ContactRepository
-from resolvers.logs import configure_logging
-from resolvers.settings import Settings
+from resolvers.runtime.logs import configure_logging
+from resolvers.runtime.settings import Settings
 from tests.support.app import app_client
 from tests.support.database import COUNT_DATA_AND_MARKERS, MARK, WIPE, wipe
 

@@ -9,7 +9,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.asgi import GraphQL
 
 from graphdb.repository import ContactRepository
-from resolvers import graphiql_assets
+from resolvers.web_assets import server as web_assets
 
 
 @dataclass
@@ -26,7 +26,7 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         return RequestContext(request, response, request.state.repository)
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        if not graphiql_assets.installed():
+        if not web_assets.installed():
             # No npm at set-up: the page as strawberry ships it, with its scripts from the CDN.
             return await super().render_graphql_ide(request)
-        return HTMLResponse(graphiql_assets.local_page(self.graphql_ide_html or ""))
+        return HTMLResponse(web_assets.local_page(self.graphql_ide_html or ""))

@@ -9,15 +9,15 @@ from graphql import GraphQLError
 
 from graphdb.errors import DatabaseUnavailable
 from graphdb.records import ClusterRecord
-from resolvers.errors import api_error_for
-from resolvers.graphql.app import RequestContext
-from resolvers.identifiers import (
+from resolvers.core.identifiers import (
     InvalidIdentifier,
     canonical_email_or_error,
     canonical_phone_or_error,
 )
-from resolvers.identify import identify
-from resolvers.request_log import note_outcome
+from resolvers.core.identify import identify
+from resolvers.graphql.app import RequestContext
+from resolvers.http.errors import api_error_for
+from resolvers.http.middleware.request_log import note_outcome
 from schema.errors import InvalidInput
 from schema.results import IdentifyResult
 from schema.types import IdentifyInput, Identity

@@ -12,7 +12,7 @@ import pytest
 from selenium import webdriver
 
 from graphdb.driver import Neo4jConnection
-from graphdb.local_server import LocalNeo4j
+from graphdb.local.server import LocalNeo4j
 from tests.support.browser import BrowserUnavailable, chromium, running_service
 from tests.support.service import Service
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
-from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
+from graphdb.local.server import LocalNeo4j, LocalNeo4jConfig, free_port
 from tests.support.browser import (
     Neo4jBrowser,
     chromium,

@@ -8,7 +8,7 @@ import re
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from graphdb.local_server import LocalNeo4j
+from graphdb.local.server import LocalNeo4j
 from tests.support.browser import Neo4jBrowser, seed_back_to_the_future
 from tests.support.service import Service
 

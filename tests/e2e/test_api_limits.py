@@ -10,7 +10,7 @@ import pytest
 from neo4j import AsyncDriver
 
 from graphdb.driver import Neo4jConnection
-from resolvers.settings import Settings
+from resolvers.runtime.settings import Settings
 from tests.support.app import app_client
 from tests.support.graph import count_nodes
 

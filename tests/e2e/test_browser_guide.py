@@ -10,8 +10,8 @@ import httpx
 from neo4j import AsyncDriver
 
 from graphdb.repository import ContactRepository
-from resolvers.browser_guide import GUIDE
-from resolvers.settings import Settings
+from resolvers.http.browser_guide import GUIDE
+from resolvers.runtime.settings import Settings
 
 BROWSER = "http://127.0.0.1:7474"
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from neo4j import Driver
 
 from graphdb.driver import Neo4jConnection
-from graphdb.local_server import free_port
-from resolvers.cli import main
+from graphdb.local.server import free_port
+from resolvers.cli.main import main
 from tests.support.cli import IDENTITY, cli_env
 
 LORRAINE = {"email": "lorraine@hillvalley.edu", "phoneNumber": "123456"}

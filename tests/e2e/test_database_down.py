@@ -12,8 +12,8 @@ import pytest
 from prometheus_client import generate_latest
 
 from graphdb.driver import Neo4jConnection
-from graphdb.local_server import free_port
-from resolvers.settings import Settings
+from graphdb.local.server import free_port
+from resolvers.runtime.settings import Settings
 from tests.support.app import app_client
 from tests.support.metrics import parse, scrape, value
 

@@ -15,7 +15,7 @@ from neo4j import Driver, GraphDatabase
 from schemathesis import GenerationMode
 
 from graphdb.driver import Neo4jConnection
-from resolvers.openapi import OPENAPI
+from resolvers.rest.openapi import OPENAPI
 from tests.support.service import Service
 
 COUNT_NODES = "MATCH (n) WHERE n:Contact OR n:Email OR n:Phone RETURN count(n) AS n"

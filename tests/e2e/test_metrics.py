@@ -14,7 +14,7 @@ from neo4j.exceptions import ServiceUnavailable
 from graphdb import repository as repository_module
 from graphdb.driver import Neo4jConnection
 from graphdb.identify_tx import identify_batch_transaction
-from resolvers.settings import Settings
+from resolvers.runtime.settings import Settings
 from tests.support.app import app_client
 from tests.support.metrics import scrape, value
 

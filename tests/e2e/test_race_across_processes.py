@@ -46,7 +46,10 @@ class Processes:
             if not text.startswith("{"):
                 continue  # serve.py's own plain start-up lines
             line = json.loads(text)
-            if line["logger"] == "resolvers.request_log" and line["route"] == "/identify":
+            if (
+                line["logger"] == "resolvers.http.middleware.request_log"
+                and line["route"] == "/identify"
+            ):
                 pids.add(line["pid"])
         return pids
 

@@ -13,7 +13,7 @@ import pytest
 
 from graphdb.driver import Neo4jConnection
 from graphdb.repository import ContactRepository
-from resolvers.settings import Settings
+from resolvers.runtime.settings import Settings
 from tests.support.app import app_client
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
@@ -27,7 +27,8 @@ def _access_lines(log_output: io.StringIO, request_id: str) -> list[dict[str, An
     return [
         line
         for line in _lines(log_output)
-        if line["logger"] == "resolvers.request_log" and line.get("request_id") == request_id
+        if line["logger"] == "resolvers.http.middleware.request_log"
+        and line.get("request_id") == request_id
     ]
 
 

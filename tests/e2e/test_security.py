@@ -10,7 +10,7 @@ from neo4j import AsyncDriver
 
 from graphdb.driver import Neo4jConnection
 from graphdb.repository import ContactRepository
-from resolvers.settings import Settings
+from resolvers.runtime.settings import Settings
 from tests.support.app import app_client
 
 

@@ -12,7 +12,7 @@ import httpx
 from neo4j import AsyncDriver
 
 from graphdb.driver import Neo4jConnection
-from resolvers.settings import Settings
+from resolvers.runtime.settings import Settings
 from tests.support.app import app_client
 
 # The warm-up reads Neo4j's compiler over three windows of 2 s, so it is under way when

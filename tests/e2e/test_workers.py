@@ -18,7 +18,7 @@ import pytest
 from neo4j import AsyncDriver
 
 from graphdb.driver import Neo4jConnection
-from graphdb.local_server import free_port
+from graphdb.local.server import free_port
 from tests.support.metrics import parse, value
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ class Service:
             if not text.startswith("{"):
                 continue  # serve.py's own plain start-up lines
             line = json.loads(text)
-            if line["logger"] == "resolvers.request_log":
+            if line["logger"] == "resolvers.http.middleware.request_log":
                 pids.setdefault(line["request_id"], []).append(line["pid"])
         return pids
 
@@ -75,7 +75,7 @@ async def two_workers(
     log = tmp_path / "service.log"
     with log.open("wb") as output:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "resolvers.serve",
+            sys.executable, "-m", "resolvers.runtime.serve",
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
             # A group of its own, so that a hung shutdown can be ended with its workers.
             start_new_session=True,

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from graphdb.local_server import configured_ports, free_port, running_pid, stop_running
+from graphdb.local.server import configured_ports, free_port, running_pid, stop_running
 from tests.support.cli import IDENTITY
 
 

@@ -9,7 +9,7 @@ import statistics
 from pathlib import Path
 
 from bench.soak import REQUEST_TIMEOUT, RETRY_TIME, soak
-from graphdb.local_server import LocalNeo4j, LocalNeo4jConfig, free_port
+from graphdb.local.server import LocalNeo4j, LocalNeo4jConfig, free_port
 
 # Most 503s come at once (the outage gate); requests caught in flight when Neo4j died take up
 # to the retry budget or the request timeout, never longer (plus slack for a busy machine).

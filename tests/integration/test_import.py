@@ -18,9 +18,9 @@ from neo4j import Driver
 from bench.orders_csv import write_orders
 from graphdb.driver import Neo4jConnection
 from graphdb.repository import ContactRepository
-from resolvers.cli import main
-from resolvers.import_checkpoint import checkpoint_path
-from resolvers.import_rows import read_orders
+from resolvers.cli.importing.checkpoint import checkpoint_path
+from resolvers.cli.importing.rows import read_orders
+from resolvers.cli.main import main
 from tests.support.cli import IDENTITY, cli_env, clusters, contacts, wipe
 
 # SPEC.md's examples with their order dates, unsorted in the file, and one bad row of each kind.

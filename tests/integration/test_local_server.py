@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from graphdb.local_server import (
+from graphdb.local.server import (
     PID_FILE,
     LocalNeo4j,
     LocalNeo4jConfig,

@@ -9,7 +9,7 @@ from neo4j import AsyncDriver
 from graphdb.consistency import check_graph
 from graphdb.records import ClusterRecord
 from graphdb.repository import ContactRepository
-from resolvers.identify import identify
+from resolvers.core.identify import identify
 from tests.support.database import wipe
 from tests.support.model import Answer, IdRenaming, ReferenceModel
 

@@ -9,8 +9,8 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from graphdb.driver import Neo4jConnection
-from resolvers.app import create_app
-from resolvers.settings import Settings
+from resolvers.http.app import create_app
+from resolvers.runtime.settings import Settings
 
 
 @asynccontextmanager

@@ -89,7 +89,8 @@ def requested_urls(driver: webdriver.Chrome) -> list[str]:
 def running_service(
     connection: Neo4jConnection, log: Path, browser_http_port: int | None = None
 ) -> Iterator[Service]:
-    """`python -m resolvers.serve` on a free port, answering once Neo4j is reachable through it."""
+    """`python -m resolvers.runtime.serve` on a free port, answering once Neo4j is reachable
+    through it."""
     service = Service(connection, log, {"WARM_UP_SECONDS": "0"})
     # As the in-process tests do: a cold Neo4j on a busy 2-core machine is slow at first.
     service.env["REQUEST_TIMEOUT"] = "30"

@@ -17,7 +17,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from graphdb.driver import Neo4jConnection
-from graphdb.local_server import free_port
+from graphdb.local.server import free_port
 
 
 class Service:
@@ -40,11 +40,11 @@ class Service:
             "NEO4J_PASSWORD": connection.password or "", "NEO4J_DATABASE": connection.database,
             **(settings or {}),
         }  # fmt: skip
-        self.command = [sys.executable, "-m", "resolvers.serve"]
+        self.command = [sys.executable, "-m", "resolvers.runtime.serve"]
         if uvicorn_options is not None:
             # uvicorn's own command line on the worker app, to try its options one by one.
             self.command = [
-                sys.executable, "-m", "uvicorn", "resolvers.worker:create_worker_app",
+                sys.executable, "-m", "uvicorn", "resolvers.runtime.worker:create_worker_app",
                 "--factory", "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
                 *uvicorn_options,
             ]  # fmt: skip

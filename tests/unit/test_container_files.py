@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from resolvers.graphiql_assets import MODULES
+from resolvers.web_assets.server import MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,7 +59,7 @@ def test_the_image_installs_the_identity_script_with_every_package() -> None:
     *builders, final = _stages()
     installs = [value for name, value in builders[-1] if name == "RUN" and "pip install" in value]
 
-    assert pyproject["project"]["scripts"]["identity"] == "resolvers.cli:main"
+    assert pyproject["project"]["scripts"]["identity"] == "resolvers.cli.main:main"
     assert installs, "the builder stage installs the project (and its console script)"
     assert top_level <= _copied(builders[-1])
     assert top_level <= _copied(final)
@@ -78,7 +78,7 @@ def test_compose_builds_the_image_and_runs_its_command() -> None:
 
 def test_the_image_has_the_web_assets_where_the_app_reads_them() -> None:
     # /graphql and /docs must work with no internet in the container too: the scripts come from
-    # the lock file at build time and land where resolvers/graphiql_assets.py looks.
+    # the lock file at build time and land where resolvers/web_assets/server.py looks.
     *builders, final = _stages()
     assets = builders[0]
     installs = [value for name, value in assets if name == "RUN"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from resolvers.identifiers import Identifiers, InvalidIdentifier, canonical_identifiers
+from resolvers.core.identifiers import Identifiers, InvalidIdentifier, canonical_identifiers
 
 
 @pytest.mark.parametrize(

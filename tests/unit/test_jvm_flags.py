@@ -1,6 +1,6 @@
 """The local Neo4j's JVM gets more compiler threads only where its default gives too few."""
 
-from graphdb.local_server import compiler_flags
+from graphdb.local.server import compiler_flags
 
 
 def test_small_machines_get_three_optimising_compiler_threads() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from graphdb.local_server import LocalNeo4jConfig, _neo4j_conf
-from resolvers.logs import mask
+from graphdb.local.server import LocalNeo4jConfig, _neo4j_conf
+from resolvers.runtime.logs import mask
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [p for folder in ("graphdb", "resolvers", "schema", "bench", "tests") for p in (ROOT / folder).rglob("*.py")]  # fmt: skip  # noqa: E501

@@ -1,4 +1,5 @@
-"""Every setting resolvers/settings.py reads is in the README's table and in .env.example."""
+"""Every setting resolvers/runtime/settings.py reads is in the README's table and in
+.env.example."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _settings_read() -> list[str]:
     return re.findall(
-        r'config\(\s*"([A-Z0-9_]+)"', (ROOT / "resolvers" / "settings.py").read_text()
+        r'config\(\s*"([A-Z0-9_]+)"', (ROOT / "resolvers" / "runtime" / "settings.py").read_text()
     )
 
 

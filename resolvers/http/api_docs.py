@@ -1,7 +1,7 @@
 """The REST shim's documentation page at /docs: Swagger UI reading /openapi.json, served offline.
 
 Swagger UI's scripts come from the project's own pinned npm install (swagger-ui-dist in
-resolvers/graphiql/package.json), never from a CDN, so the page works with no internet.
+resolvers/web_assets/package.json), never from a CDN, so the page works with no internet.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 
-from resolvers.graphiql_assets import MODULES
+from resolvers.web_assets.server import MODULES
 
 ROUTE = "/docs-assets/"
 ASSETS = {

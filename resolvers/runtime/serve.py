@@ -11,15 +11,15 @@ from pathlib import Path
 import uvicorn
 
 from graphdb.driver import Neo4jConnection
-from graphdb.local_server import LocalNeo4j, LocalNeo4jError, running_pid
-from resolvers.connection import configured_connection, local_config, running_local_connection
-from resolvers.logs import configure_logging
-from resolvers.settings import Settings
+from graphdb.local.server import LocalNeo4j, LocalNeo4jError, running_pid
+from resolvers.runtime.logs import configure_logging
+from resolvers.runtime.settings import Settings
+from resolvers.runtime.wiring import configured_connection, local_config, running_local_connection
 
 # Workers are separate processes that get an import string, not objects: everything they need
-# reaches them through the environment. (This module must not import resolvers.app: that would
+# reaches them through the environment. (This module must not import resolvers.http.app: that would
 # import prometheus_client here before PROMETHEUS_MULTIPROC_DIR is set.)
-WORKER_APP = "resolvers.worker:create_worker_app"
+WORKER_APP = "resolvers.runtime.worker:create_worker_app"
 
 
 def main() -> int:
@@ -61,7 +61,7 @@ def main() -> int:
                 log_level=settings.log_level.lower(),
                 # Uvicorn's loggers propagate to the masking handler set up above.
                 log_config=None,
-                # resolvers.request_log writes the one access line per request.
+                # resolvers.http.middleware.request_log writes the one access line per request.
                 access_log=False,
             )
     except LocalNeo4jError as error:

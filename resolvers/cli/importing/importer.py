@@ -32,8 +32,8 @@ from pathlib import Path
 from graphdb.errors import DatabaseUnavailable
 from graphdb.records import IdentifyOutcome
 from graphdb.repository import ContactRepository
-from resolvers.import_checkpoint import Checkpoint, OutcomeCounts, save_checkpoint
-from resolvers.import_rows import OrderRow
+from resolvers.cli.importing.checkpoint import Checkpoint, OutcomeCounts, save_checkpoint
+from resolvers.cli.importing.rows import OrderRow
 
 # Often enough that a kill -9 makes little work to redo; each save is one small file write.
 SAVE_INTERVAL = 0.25

@@ -22,7 +22,7 @@ from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from graphdb.driver import Neo4jConnection
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RUNTIME_DIR = PROJECT_ROOT / ".neo4j"
 LIB_DIR = RUNTIME_DIR / "lib"
 POM = Path(__file__).resolve().parent / "neo4j_pom.xml"

@@ -8,7 +8,7 @@ from pathlib import Path
 from starlette.config import Config
 from starlette.datastructures import Secret
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from resolvers.identifiers import InvalidIdentifier, canonical_identifiers
+from resolvers.core.identifiers import InvalidIdentifier, canonical_identifiers
 
 COLUMNS = ("created_at", "email", "phone")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from graphdb.records import IdentifyRecord
 from graphdb.repository import ContactRepository
-from resolvers.identifiers import InvalidIdentifier, canonical_identifiers
+from resolvers.core.identifiers import InvalidIdentifier, canonical_identifiers
 
 
 async def identify(

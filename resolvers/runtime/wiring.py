@@ -8,9 +8,9 @@ from neo4j import AsyncDriver
 
 from graphdb.driver import Neo4jConnection, create_driver
 from graphdb.events import RepositoryEvents
-from graphdb.local_server import LocalNeo4jConfig, LocalNeo4jError, configured_ports
+from graphdb.local.server import LocalNeo4jConfig, LocalNeo4jError, configured_ports
 from graphdb.repository import ContactRepository, RepositoryLimits
-from resolvers.settings import Settings
+from resolvers.runtime.settings import Settings
 
 
 def configured_connection(settings: Settings) -> Neo4jConnection | None:

@@ -16,20 +16,20 @@ from starlette.routing import Route
 from graphdb.driver import Neo4jConnection
 from graphdb.errors import DatabaseUnavailable
 from graphdb.repository import ContactRepository
-from resolvers.api_docs import docs_asset_endpoint, docs_endpoint
-from resolvers.body_limit import BodySizeLimit
-from resolvers.browser_guide import ScopedCors, browser_origins, guide_endpoint, style_endpoint
-from resolvers.connection import build_repository
-from resolvers.errors import ApiError, UnexpectedErrors, handle_error
-from resolvers.graphiql_assets import asset_endpoint
 from resolvers.graphql.app import GraphQLApp
 from resolvers.graphql.schema import GraphQLLimits, build_schema
-from resolvers.health import healthz, readyz
-from resolvers.metrics import Neo4jMetrics, metrics_endpoint
-from resolvers.openapi import openapi_endpoint
-from resolvers.request_log import RequestLog
-from resolvers.rest import identify_endpoint
-from resolvers.settings import Settings
+from resolvers.http.api_docs import docs_asset_endpoint, docs_endpoint
+from resolvers.http.browser_guide import ScopedCors, browser_origins, guide_endpoint, style_endpoint
+from resolvers.http.errors import ApiError, UnexpectedErrors, handle_error
+from resolvers.http.health import healthz, readyz
+from resolvers.http.metrics import Neo4jMetrics, metrics_endpoint
+from resolvers.http.middleware.body_limit import BodySizeLimit
+from resolvers.http.middleware.request_log import RequestLog
+from resolvers.rest.identify import identify_endpoint
+from resolvers.rest.openapi import openapi_endpoint
+from resolvers.runtime.settings import Settings
+from resolvers.runtime.wiring import build_repository
+from resolvers.web_assets.server import asset_endpoint
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ import sys
 from graphdb.consistency import check_graph
 from graphdb.driver import create_driver
 from graphdb.errors import DatabaseUnavailable, unavailable_as_error
-from graphdb.local_server import LocalNeo4jError
-from resolvers.connection import configured_connection, running_local_connection
-from resolvers.settings import Settings
+from graphdb.local.server import LocalNeo4jError
+from resolvers.runtime.settings import Settings
+from resolvers.runtime.wiring import configured_connection, running_local_connection
 
 
 async def _check(settings: Settings) -> list[str]:

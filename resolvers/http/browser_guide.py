@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from resolvers.settings import Settings
+from resolvers.runtime.settings import Settings
 
 PREFIX = "/neo4j-browser/"
-BROWSER_FILES = Path(__file__).resolve().parent.parent / "graphdb" / "browser"
+BROWSER_FILES = Path(__file__).resolve().parents[2] / "graphdb" / "browser"
 GUIDE = (BROWSER_FILES / "guide.html").read_text()
 GRASS = (BROWSER_FILES / "identity.grass").read_text()
 SERVICE_PLACEHOLDER = "{{SERVICE}}"

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from resolvers.identifiers import MAX_EMAIL_LENGTH, MAX_RAW_PHONE_LENGTH
+from resolvers.core.identifiers import MAX_EMAIL_LENGTH, MAX_RAW_PHONE_LENGTH
 
 _ERROR = {
     "type": "object",

@@ -6,17 +6,18 @@ from pathlib import Path
 
 import click
 
-from graphdb.local_server import (
+from graphdb.local.server import (
     LocalNeo4j,
     LocalNeo4jError,
     configured_ports,
     running_pid,
     stop_running,
 )
-from resolvers import check_graph, serve
-from resolvers.connection import local_config
-from resolvers.import_command import run_import_command
-from resolvers.settings import Settings
+from resolvers.cli import check_graph
+from resolvers.cli.importing.command import run_import_command
+from resolvers.runtime import serve
+from resolvers.runtime.settings import Settings
+from resolvers.runtime.wiring import local_config
 
 # `identity neo4j status` when none runs: the LSB init-script code for "program is not running".
 NOT_RUNNING = 3

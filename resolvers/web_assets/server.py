@@ -1,7 +1,7 @@
 """GraphiQL with its scripts served by the service from the project's own npm install, not a CDN.
 
 Strawberry's page loads React and GraphiQL from unpkg, which a machine without internet cannot
-reach. `make run`/`make test` install the same pinned versions (resolvers/graphiql/package.json);
+reach. `make run`/`make test` install the same pinned versions (resolvers/web_assets/package.json);
 the page keeps its integrity hashes, so the browser checks our copies are the same bytes.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
-MODULES = Path(__file__).resolve().parent / "graphiql" / "node_modules"
+MODULES = Path(__file__).resolve().parent / "node_modules"
 CDN = "https://unpkg.com/"
 ROUTE = "/graphql-assets/"
 

@@ -8,10 +8,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from resolvers.errors import ApiError, invalid_input
-from resolvers.identifiers import InvalidIdentifier
-from resolvers.identify import identify
-from resolvers.request_log import note_outcome
+from resolvers.core.identifiers import InvalidIdentifier
+from resolvers.core.identify import identify
+from resolvers.http.errors import ApiError, invalid_input
+from resolvers.http.middleware.request_log import note_outcome
 
 
 async def identify_endpoint(request: Request) -> JSONResponse:

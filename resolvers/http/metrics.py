@@ -1,9 +1,10 @@
 """Prometheus metrics at /metrics: HTTP requests, identify outcomes and batch sizes, Neo4j retries
 and failures.
 
-prometheus_client picks single- or multi-process storage when it is imported: resolvers.serve sets
-PROMETHEUS_MULTIPROC_DIR before any worker process imports this module, and imports it itself
-never, so each worker writes its values to a file there and any worker's /metrics adds them up.
+prometheus_client picks single- or multi-process storage when it is imported:
+resolvers.runtime.serve sets PROMETHEUS_MULTIPROC_DIR before any worker process imports this
+module, and imports it itself never, so each worker writes its values to a file there and any
+worker's /metrics adds them up.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from resolvers import metrics
-from resolvers.logs import request_id
+from resolvers.http import metrics
+from resolvers.runtime.logs import request_id
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,8 @@ def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
             text = value.decode("latin-1")
-            # The logs never mask the id (see resolvers.logs), so it must not carry an email.
+            # The logs never mask the id (see resolvers.runtime.logs), so it must not carry an
+            # email.
             email_like = "@" in text or "%40" in text
             return text if _SANE_REQUEST_ID.fullmatch(text) and not email_like else None
     return None

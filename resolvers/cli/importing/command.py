@@ -20,24 +20,24 @@ from rich.progress import (
 
 from graphdb.driver import create_driver
 from graphdb.errors import DatabaseUnavailable
-from graphdb.local_server import LocalNeo4jError
+from graphdb.local.server import LocalNeo4jError
 from graphdb.repository import ContactRepository, RepositoryLimits
-from resolvers.connection import configured_connection, running_local_connection
-from resolvers.import_checkpoint import (
+from resolvers.cli.importing.checkpoint import (
     Checkpoint,
     CheckpointError,
     checkpoint_path,
     load_checkpoint,
 )
-from resolvers.import_rows import (
+from resolvers.cli.importing.importer import ImportReport, import_rows
+from resolvers.cli.importing.rows import (
     OrderFile,
     OrderFileError,
     read_orders,
     rejected_path,
     write_rejected,
 )
-from resolvers.importer import ImportReport, import_rows
-from resolvers.settings import Settings
+from resolvers.runtime.settings import Settings
+from resolvers.runtime.wiring import configured_connection, running_local_connection
 
 # A bound on each row's transaction, retries included, and on the start-up planning. Longer than
 # a request's: nobody waits on a batch job's answer, and a busy server deserves patience.

@@ -54,7 +54,8 @@ def error_response(error: ApiError) -> JSONResponse:
 
 
 async def handle_error(_request: Request, error: Exception) -> JSONResponse:
-    # Registered for exactly these (resolvers/app.py); anything else goes on to UnexpectedErrors.
+    # Registered for exactly these (resolvers/http/app.py); anything else goes on to
+    # UnexpectedErrors.
     if not isinstance(error, ApiError | DatabaseUnavailable | HTTPException):
         raise error
     return error_response(api_error_for(error))

@@ -1,13 +1,14 @@
-"""The app one uvicorn worker process serves, built from the environment resolvers.serve set."""
+"""The app one uvicorn worker process serves, built from the environment that
+resolvers.runtime.serve set."""
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from resolvers.app import create_app
-from resolvers.connection import configured_connection
-from resolvers.logs import configure_logging
-from resolvers.settings import Settings
+from resolvers.http.app import create_app
+from resolvers.runtime.logs import configure_logging
+from resolvers.runtime.settings import Settings
+from resolvers.runtime.wiring import configured_connection
 
 
 def create_worker_app() -> Starlette:

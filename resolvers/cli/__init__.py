@@ -1,0 +1,1 @@
+"""The `identity` command: serve, check, import, and the local Neo4j's start, status and stop."""

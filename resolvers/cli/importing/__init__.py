@@ -1,0 +1,1 @@
+"""`identity import`: historical orders from a CSV file, through the service's linking rules."""

@@ -1,0 +1,1 @@
+"""The HTTP app: routes, middleware, errors, health, metrics, and the pages it serves."""

@@ -1,0 +1,1 @@
+"""The ASGI middleware around every request."""

@@ -1,0 +1,1 @@
+"""The legacy REST shim, POST /identify, and its OpenAPI description."""
