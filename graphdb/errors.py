@@ -19,7 +19,11 @@ from graphdb.events import NoEvents, RepositoryEvents
 
 
 class DatabaseUnavailable(Exception):
-    """Neo4j could not be reached, or kept failing transiently past the retry budget."""
+    """Neo4j could not be reached, or kept failing transiently past the retry budget. Every API
+    answers it with this code and message (and HTTP 503): what the caller may be told."""
+
+    code = "database_unavailable"
+    answer = "The database is unavailable; retry shortly."
 
 
 # Everything here is about reaching or operating the server. A ClientError that is not an

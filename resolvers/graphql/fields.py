@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import strawberry
@@ -16,19 +17,20 @@ from resolvers.core.identifiers import (
 )
 from resolvers.core.identify import identify
 from resolvers.graphql.app import RequestContext
-from resolvers.http.errors import api_error_for
-from resolvers.http.middleware.request_log import note_outcome
+from resolvers.runtime.logs import note_outcome
 from schema.errors import InvalidInput
 from schema.results import IdentifyResult
 from schema.types import IdentifyInput, Identity
+
+log = logging.getLogger(__name__)
 
 Info = strawberry.Info[RequestContext, None]
 
 
 def _unavailable(info: Info, error: DatabaseUnavailable) -> GraphQLError:
-    api_error = api_error_for(error)
-    info.context.response.status_code = api_error.status
-    return GraphQLError(api_error.message, extensions={"code": api_error.code})
+    log.warning("database unavailable: %s", error)
+    info.context.response.status_code = 503
+    return GraphQLError(error.answer, extensions={"code": error.code})
 
 
 async def resolve_identify(

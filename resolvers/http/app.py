@@ -19,12 +19,15 @@ from graphdb.repository import ContactRepository
 from resolvers.graphql.app import GraphQLApp
 from resolvers.graphql.schema import GraphQLLimits, build_schema
 from resolvers.http.api_docs import docs_asset_endpoint, docs_endpoint
-from resolvers.http.browser_guide import ScopedCors, browser_origins, guide_endpoint, style_endpoint
-from resolvers.http.errors import ApiError, UnexpectedErrors, handle_error
+from resolvers.http.browser_guide import browser_origins, guide_endpoint, style_endpoint
+from resolvers.http.errors import handle_error
 from resolvers.http.health import healthz, readyz
 from resolvers.http.metrics import Neo4jMetrics, metrics_endpoint
 from resolvers.http.middleware.body_limit import BodySizeLimit
 from resolvers.http.middleware.request_log import RequestLog
+from resolvers.http.middleware.scoped_cors import ScopedCors
+from resolvers.http.middleware.unexpected_errors import UnexpectedErrors
+from resolvers.rest.errors import ApiError
 from resolvers.rest.identify import identify_endpoint
 from resolvers.rest.openapi import openapi_endpoint
 from resolvers.runtime.settings import Settings

@@ -1,7 +1,8 @@
 """Neo4j Browser's cluster guide (`:play`) and style sheet (`:style`), served by the service.
 
 Neo4j Browser fetches both from its own page, so they need CORS: only Neo4j Browser's origins may
-read them, and that grant stays on these routes; the API keeps its own, closed by default.
+read them, and that grant stays on these routes (middleware/scoped_cors.py); the API keeps its
+own, closed by default.
 """
 
 from __future__ import annotations
@@ -9,10 +10,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from resolvers.runtime.settings import Settings
 
@@ -38,36 +37,3 @@ async def guide_endpoint(request: Request) -> Response:
 
 async def style_endpoint(_request: Request) -> Response:
     return Response(GRASS, media_type="text/plain; charset=utf-8")
-
-
-class ScopedCors:
-    """CORS for the Browser's routes under PREFIX, and the API's own CORS for the rest.
-
-    Starlette's CORSMiddleware answers preflights itself, so two of them cannot be nested: the
-    outer one would refuse the Browser's origin before the inner one saw it.
-    """
-
-    def __init__(
-        self, app: ASGIApp, api_origins: tuple[str, ...], browser_origins: tuple[str, ...]
-    ) -> None:
-        self.api = CORSMiddleware(
-            app,
-            allow_origins=list(api_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["content-type"],
-            max_age=600,
-        )
-        # Browser sends `pragma` and `cache-control` when it fetches a guide.
-        self.browser = CORSMiddleware(
-            app,
-            allow_origins=list(browser_origins),
-            allow_methods=["GET"],
-            allow_headers=["cache-control", "pragma"],
-            max_age=600,
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
-            await self.browser(scope, receive, send)
-        else:
-            await self.api(scope, receive, send)

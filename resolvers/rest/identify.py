@@ -10,8 +10,8 @@ from starlette.responses import JSONResponse
 
 from resolvers.core.identifiers import InvalidIdentifier
 from resolvers.core.identify import identify
-from resolvers.http.errors import ApiError, invalid_input
-from resolvers.http.middleware.request_log import note_outcome
+from resolvers.rest.errors import ApiError, invalid_input
+from resolvers.runtime.logs import note_outcome
 
 
 async def identify_endpoint(request: Request) -> JSONResponse:

@@ -14,6 +14,17 @@ from pythonjsonlogger.json import JsonFormatter
 # Set by the request log middleware for the length of a request, so that every line logged while
 # serving it carries its id.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+# The identify outcomes of the request under way, for its access log line (a GraphQL document
+# may hold several): set by the request log middleware, added to by the API that ran identify.
+# A list shared by reference, so that resolvers running in tasks of their own add to the same one.
+identify_outcomes: ContextVar[list[str] | None] = ContextVar("identify_outcomes", default=None)
+
+
+def note_outcome(outcome: str) -> None:
+    outcomes = identify_outcomes.get()
+    if outcomes is not None:
+        outcomes.append(outcome)
+
 
 # Bounded local part (a long run without @ must not cost quadratic time); %40 is a URL's @.
 _EMAIL = re.compile(r"([A-Za-z0-9])[A-Za-z0-9._%+'-]{0,63}(?:@|%40)([A-Za-z0-9.-]+\.[A-Za-z]{2,})")

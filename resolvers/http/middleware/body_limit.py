@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from resolvers.http.errors import error_response, payload_too_large
+from resolvers.rest.errors import error_response, payload_too_large
 
 
 class BodySizeLimit:

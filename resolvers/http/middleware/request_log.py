@@ -6,28 +6,18 @@ import logging
 import re
 import time
 import uuid
-from contextvars import ContextVar
 
 from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers.http import metrics
-from resolvers.runtime.logs import request_id
+from resolvers.runtime.logs import identify_outcomes, request_id
 
 log = logging.getLogger(__name__)
 
 # Visible ASCII, no spaces: it goes into a response header and every log line of the request.
 _SANE_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
-# The identify outcomes of the request under way (a GraphQL document may hold several). A list
-# shared by reference, so that resolvers running in tasks of their own add to the same one.
-_outcomes: ContextVar[list[str] | None] = ContextVar("identify_outcomes", default=None)
-
-
-def note_outcome(outcome: str) -> None:
-    outcomes = _outcomes.get()
-    if outcomes is not None:
-        outcomes.append(outcome)
 
 
 class RequestLog:
@@ -44,7 +34,7 @@ class RequestLog:
         current_id = _incoming_id(scope) or uuid.uuid4().hex
         outcomes: list[str] = []
         id_token = request_id.set(current_id)
-        outcomes_token = _outcomes.set(outcomes)
+        outcomes_token = identify_outcomes.set(outcomes)
         status = 500
         done = False
 
@@ -70,7 +60,7 @@ class RequestLog:
         finally:
             # No answer was completed: the client went away, or an error escaped.
             finish()
-            _outcomes.reset(outcomes_token)
+            identify_outcomes.reset(outcomes_token)
             request_id.reset(id_token)
 
 

@@ -1,0 +1,40 @@
+"""The JSON error answers of the HTTP API, in the legacy shape {"error": {"code", "message"}}:
+raised by the REST shim, and by the HTTP app for what fails around it."""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse
+
+from graphdb.errors import DatabaseUnavailable
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+INTERNAL_ERROR = ApiError(500, "internal_error", "An unexpected error occurred.")
+
+
+def invalid_input(code: str, message: str) -> ApiError:
+    return ApiError(400, code, message)
+
+
+def payload_too_large(limit: int) -> ApiError:
+    return ApiError(413, "payload_too_large", f"The request body is larger than {limit} bytes.")
+
+
+def unavailable() -> ApiError:
+    return ApiError(503, DatabaseUnavailable.code, DatabaseUnavailable.answer)
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    headers = {"Retry-After": "2"} if error.status == 503 else None
+    return JSONResponse(
+        {"error": {"code": error.code, "message": error.message}},
+        status_code=error.status,
+        headers=headers,
+    )
