@@ -27,7 +27,7 @@ NOT_RUNNING = 3
 def main() -> None:
     """Identity service: links order sightings sharing an email or phone into clusters.
 
-    Settings come from the environment and .env, as for the service (see README).
+    Settings come from the environment and .env, as for the service (docs/configuration.md).
     """
 
 

@@ -1,4 +1,4 @@
-"""Every setting resolvers/runtime/settings.py reads is in the README's table and in
+"""Every setting resolvers/runtime/settings.py reads is in docs/configuration.md's table and in
 .env.example."""
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ def test_the_settings_module_reads_settings_at_all() -> None:
     assert {"HOST", "NEO4J_URI", "WORKERS", "LOG_FORMAT"} <= set(_settings_read())
 
 
-def test_every_setting_has_a_row_in_the_readme_table() -> None:
-    rows = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", (ROOT / "README.md").read_text(), re.M))
+def test_every_setting_has_a_row_in_the_configuration_table() -> None:
+    rows = set(
+        re.findall(r"^\| `([A-Z0-9_]+)` \|", (ROOT / "docs" / "configuration.md").read_text(), re.M)
+    )
 
     assert sorted(set(_settings_read()) - rows) == []
 
