@@ -56,7 +56,7 @@ def _components(contacts: list[GraphContact]) -> list[set[int]]:
     """Connected components of the graph: shared emails and phones, and LINKED_TO (union-find).
 
     LINKED_TO counts because a merge request is evidence too: "george + biff's phone" joins
-    two clusters without creating a contact when it brings nothing new (SPEC.md rule 4).
+    two clusters without creating a contact when it brings nothing new (docs/rules.md, rule 4).
     """
     parent = {c.id: c.id for c in contacts}
 

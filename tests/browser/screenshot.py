@@ -1,8 +1,8 @@
 """`make browser-screenshot`: docs/images/neo4j-browser-cluster.png, a cluster in Neo4j Browser.
 
-Starts a throwaway local Neo4j with Browser and the service, seeds SPEC.md's examples through the
-service, then in headless Chromium logs into Browser, plays the guide, applies the style, runs
-the guide's cluster query and screenshots the graph.
+Starts a throwaway local Neo4j with Browser and the service, seeds docs/rules.md's examples
+through the service, then in headless Chromium logs into Browser, plays the guide, applies the
+style, runs the guide's cluster query and screenshots the graph.
 """
 
 from __future__ import annotations

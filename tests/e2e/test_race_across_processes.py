@@ -1,4 +1,5 @@
-"""Concurrent identifies from separate processes on one Neo4j keep every invariant of SPEC.md."""
+"""Concurrent identifies from separate processes on one Neo4j keep every invariant of
+docs/rules.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every example of SPEC.md, on a fresh database, over REST and over GraphQL."""
+"""Every example of docs/rules.md, on a fresh database, over REST and over GraphQL."""
 
 from __future__ import annotations
 

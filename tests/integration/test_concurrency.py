@@ -1,4 +1,5 @@
-"""Real concurrent requests: the invariants of SPEC.md hold on the graph read back from Neo4j."""
+"""Real concurrent requests: the invariants of docs/rules.md hold on the graph read back from
+Neo4j."""
 
 from __future__ import annotations
 

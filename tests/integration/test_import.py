@@ -23,7 +23,8 @@ from resolvers.cli.importing.rows import read_orders
 from resolvers.cli.main import main
 from tests.support.cli import IDENTITY, cli_env, clusters, contacts, wipe
 
-# SPEC.md's examples with their order dates, unsorted in the file, and one bad row of each kind.
+# docs/rules.md's examples with their order dates, unsorted in the file, and one bad row of each
+# kind.
 ORDERS = """created_at,email,phone
 2021-03-04T10:00:00Z,george@hillvalley.edu,717171
 2021-01-01T09:00:00Z,lorraine@hillvalley.edu,123456

@@ -128,7 +128,7 @@ def identify(service: Service, email: str | None, phone: str | None) -> dict[str
 
 
 def seed_back_to_the_future(service: Service) -> None:
-    """SPEC.md's examples: a cluster of two, then two customers merged into one."""
+    """docs/rules.md's examples: a cluster of two, then two customers merged into one."""
     for email, phone in (
         ("lorraine@hillvalley.edu", "123456"),
         ("mcfly@hillvalley.edu", "123456"),

@@ -1,4 +1,4 @@
-"""A plain-Python reference model of SPEC.md's identify rules, for model-based tests."""
+"""A plain-Python reference model of docs/rules.md's identify rules, for model-based tests."""
 
 from __future__ import annotations
 

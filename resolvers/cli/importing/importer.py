@@ -1,14 +1,15 @@
 """Applies sorted historical orders through the repository's identify: resumable, a few at once.
 
 Why rows may run concurrently, and which may not. The rows are sorted by created_at. Whether a
-row creates a contact depends only on whether its email or phone was seen before (SPEC rules
-1-3), that is on the rows before it that share one of its identifiers; clusters are connected
-components, which no order changes; a merge keeps the oldest primary by createdAt, which is the
-row's own time, not the order of work. So a row only has to wait for the earlier rows sharing
-one of its identifiers, and those wait for theirs: every row starts after each earlier row it
-could interact with has committed, and the graph is the one a sequential import makes. (Rows
-with equal created_at may tie-break a merge by contact id, which follows the order of work: a
-different but equally valid primary. The merge rule needs a tie-break; it is not a duplicate.)
+row creates a contact depends only on whether its email or phone was seen before (rules 1-3 of
+docs/rules.md), that is on the rows before it that share one of its identifiers; clusters are
+connected components, which no order changes; a merge keeps the oldest primary by createdAt,
+which is the row's own time, not the order of work. So a row only has to wait for the earlier
+rows sharing one of its identifiers, and those wait for theirs: every row starts after each
+earlier row it could interact with has committed, and the graph is the one a sequential import
+makes. (Rows with equal created_at may tie-break a merge by contact id, which follows the order
+of work: a different but equally valid primary. The merge rule needs a tie-break; it is not a
+duplicate.)
 
 Why resuming makes no duplicates. The checkpoint records the prefix of the sorted order whose
 rows are all applied; a resumed import starts there. Rows after it that were applied before
