@@ -29,7 +29,7 @@ $(GRAPHIQL): resolvers/web_assets/package.json resolvers/web_assets/package-lock
 # The local server fetches its jars on first start (into the git-ignored .neo4j/ folder, once)
 # whenever no NEO4J_URI is given; this target only does it ahead of time.
 neo4j-jars: $(STAMP)
-	$(PY) -m graphdb.local.server fetch
+	$(VENV)/bin/identity neo4j fetch
 
 run: $(STAMP) $(GRAPHIQL)
 	$(VENV)/bin/identity serve

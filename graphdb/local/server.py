@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import secrets
@@ -10,7 +9,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -379,27 +377,3 @@ def configured_ports(home: Path) -> tuple[int, int] | None:
     if len(ports) != 2:
         return None
     return ports["server.bolt.listen_address"], ports["server.http.listen_address"]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["fetch", "stop"])
-    parser.add_argument("--home", type=Path, default=RUNTIME_DIR / "dev")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "fetch":
-            fetch_jars()
-            return 0
-        pid = stop_running(args.home)
-        if pid is None:
-            print(f"No local Neo4j is running from {args.home}.")
-        else:
-            print(f"Stopped Neo4j (PID {pid}).")
-    except LocalNeo4jError as error:
-        print(error, file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

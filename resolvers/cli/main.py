@@ -10,6 +10,7 @@ from graphdb.local.server import (
     LocalNeo4j,
     LocalNeo4jError,
     configured_ports,
+    fetch_jars,
     running_pid,
     stop_running,
 )
@@ -60,6 +61,16 @@ def start() -> None:
         click.echo(f"Neo4j is already running (PID {pid}).")
     _echo_addresses(config.home)
     click.echo(f"User neo4j, password in {config.password_file}")
+
+
+@neo4j.command()
+def fetch() -> None:
+    """Download its jars from Maven Central now (the first start does it otherwise)."""
+    try:
+        fetch_jars()
+    except LocalNeo4jError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("Neo4j's jars are in place.")
 
 
 @neo4j.command()

@@ -6,7 +6,14 @@ import os
 import subprocess
 from pathlib import Path
 
-from graphdb.local.server import configured_ports, free_port, running_pid, stop_running
+from graphdb.local.server import (
+    LIB_DIR,
+    NEO4J_JAR,
+    configured_ports,
+    free_port,
+    running_pid,
+    stop_running,
+)
 from tests.support.cli import IDENTITY
 
 
@@ -57,3 +64,13 @@ def test_start_leaves_neo4j_running_until_stop(tmp_path: Path) -> None:
     assert running_pid(home) is None
     assert (after.returncode, after.stdout) == (3, f"Neo4j is not running (home {home}).\n")
     assert configured_ports(home) == (bolt, http)
+
+
+def test_fetch_puts_the_jars_in_place(tmp_path: Path) -> None:
+    # The jars folder is shared with every local Neo4j; fetching again is a no-op once they are in.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NEO4J_")}
+    fetched = _identity(env | {"NEO4J_HOME_DIR": str(tmp_path / "neo4j")}, "neo4j", "fetch")
+
+    assert fetched.returncode == 0, fetched.stderr
+    assert "jars are in place" in fetched.stdout
+    assert (LIB_DIR / NEO4J_JAR).is_file()
