@@ -6,17 +6,27 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 GRAPHIQL := resolvers/web_assets/node_modules/.installed-stamp
 
-.PHONY: run test test-unit lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak bench \
+.PHONY: run lock test test-unit lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak bench \
 	test-browser browser-deps browser-screenshot
 
 setup: $(STAMP) $(GRAPHIQL)
 
-$(STAMP): pyproject.toml
+# Every package from the lock, checked against its hashes; then the project itself, no deps.
+$(STAMP): pyproject.toml requirements/dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Re-locks requirements/dev.txt from pyproject.toml's pins (every extra), with hashes.
+lock: $(STAMP)
+	$(PY) -m pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-find-links --no-emit-index-url \
+		--extra test --extra lint --extra bench --extra browser \
+		--output-file requirements/dev.txt pyproject.toml
 
 # GraphiQL's scripts, pinned, from the npm registry: the page then works with no internet.
 # Without npm, GraphiQL loads them from a CDN instead.
