@@ -9,7 +9,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.asgi import GraphQL
 
 from graphdb.repository import ContactRepository
-from resolvers.web_assets import server as web_assets
+from resolvers.web_assets.server import GRAPHIQL, local_graphiql_page
 
 
 @dataclass
@@ -26,7 +26,7 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         return RequestContext(request, response, request.state.repository)
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        if not web_assets.installed():
+        if not GRAPHIQL.installed():
             # No npm at set-up: the page as strawberry ships it, with its scripts from the CDN.
             return await super().render_graphql_ide(request)
-        return HTMLResponse(web_assets.local_page(self.graphql_ide_html or ""))
+        return HTMLResponse(local_graphiql_page(self.graphql_ide_html or ""))

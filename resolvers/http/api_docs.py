@@ -7,15 +7,11 @@ resolvers/web_assets/package.json), never from a CDN, so the page works with no 
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 
-from resolvers.web_assets.server import MODULES
+from resolvers.web_assets.server import SWAGGER_UI
 
-ROUTE = "/docs-assets/"
-ASSETS = {
-    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
-    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
-}
+ROUTE = SWAGGER_UI.route
 
 # validatorUrl null: Swagger UI would otherwise send the description to validator.swagger.io.
 PAGE = f"""<!doctype html>
@@ -48,19 +44,8 @@ OpenAPI description itself is at <a href="/openapi.json">/openapi.json</a>.</p><
 """
 
 
-def installed() -> bool:
-    return all((MODULES / path).is_file() for path in ASSETS.values())
-
-
 async def docs_endpoint(_request: Request) -> Response:
-    if not installed():
+    if not SWAGGER_UI.installed():
         # No CDN fallback: a page that silently reached out to the internet would hide the gap.
         return HTMLResponse(MISSING, status_code=503)
     return HTMLResponse(PAGE)
-
-
-async def docs_asset_endpoint(request: Request) -> Response:
-    path = ASSETS.get(request.path_params["name"])
-    if path is None:
-        return PlainTextResponse("Not found", status_code=404)
-    return FileResponse(MODULES / path, headers={"Cache-Control": "public, max-age=86400"})

@@ -18,7 +18,7 @@ from graphdb.errors import DatabaseUnavailable
 from graphdb.repository import ContactRepository
 from resolvers.graphql.app import GraphQLApp
 from resolvers.graphql.schema import GraphQLLimits, build_schema
-from resolvers.http.api_docs import docs_asset_endpoint, docs_endpoint
+from resolvers.http.api_docs import docs_endpoint
 from resolvers.http.browser_guide import browser_origins, guide_endpoint, style_endpoint
 from resolvers.http.errors import handle_error
 from resolvers.http.health import healthz, readyz
@@ -32,7 +32,7 @@ from resolvers.rest.identify import identify_endpoint
 from resolvers.rest.openapi import openapi_endpoint
 from resolvers.runtime.settings import Settings
 from resolvers.runtime.wiring import build_repository
-from resolvers.web_assets.server import asset_endpoint
+from resolvers.web_assets.server import GRAPHIQL, SWAGGER_UI
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +98,12 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/identify", identify_endpoint, methods=["POST"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
-            Route("/graphql-assets/{name:path}", asset_endpoint, methods=["GET"]),
+            Route(f"{GRAPHIQL.route}{{name:path}}", GRAPHIQL.endpoint, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/docs", docs_endpoint, methods=["GET"]),
-            Route("/docs-assets/{name:path}", docs_asset_endpoint, methods=["GET"]),
+            Route(f"{SWAGGER_UI.route}{{name:path}}", SWAGGER_UI.endpoint, methods=["GET"]),
             Route("/neo4j-browser/guide.html", guide_endpoint, methods=["GET"]),
             Route("/neo4j-browser/identity.grass", style_endpoint, methods=["GET"]),
         ],
