@@ -69,10 +69,6 @@ class Batcher(Generic[RequestT, ResultT]):
         self._wake: asyncio.TimerHandle | None = None
         self._wake_time = 0.0
 
-    @property
-    def waiting(self) -> int:
-        return len(self._queue)
-
     async def submit(self, request: RequestT) -> ResultT:
         waiting: _Waiting[RequestT, ResultT] = _Waiting(
             request, asyncio.get_running_loop().create_future()

@@ -141,12 +141,11 @@ async def warm_up_runtime(
     submit: Submit,
     *,
     traffic: Callable[[], int] = lambda: 0,
-    prefix: str | None = None,
 ) -> WarmUpReport:
     """Rounds of scratch traffic through `submit` until Neo4j's compiler falls quiet, real
     traffic arrives (`traffic` counts requests served), or `bound` seconds have passed. Leaves
     no scratch data behind, even cancelled. Raises what `submit` and the driver raise."""
-    report = WarmUpReport(prefix or new_prefix())
+    report = WarmUpReport(new_prefix())
     started = time.monotonic()
     try:
         async with asyncio.timeout(bound) as deadline:
