@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,11 +51,38 @@ class Settings:
     graphql_max_aliases: int
     graphql_max_tokens: int
     graphql_introspection: bool
+    # "auto": keys required unless HOST is a loopback address; "required"; "off".
+    auth: str
+    # Requests per second a key may make when it was created without --rate; bursts of twice it.
+    rate_limit_default: float
+    # GraphiQL, /docs, /openapi.json and introspection while keys are required.
+    expose_dev_tools: bool
+    # Host header values served (TrustedHostMiddleware); others get 400 (DNS rebinding).
+    allowed_hosts: tuple[str, ...]
+    # Seconds a client has to send a whole request body, else 408.
+    body_read_timeout: float
+    # uvicorn: seconds an idle keep-alive connection stays open; connections served at once.
+    keep_alive_seconds: float
+    max_connections: int
+    # The per-install secret of the keyed hashes logs print instead of identifier values.
+    log_hash_key: Secret | None
+    log_hash_key_file: Path
+
+    @property
+    def auth_required(self) -> bool:
+        if self.auth == "auto":
+            return not _is_loopback(self.host)
+        return self.auth == "required"
+
+    @property
+    def dev_tools_exposed(self) -> bool:
+        return self.expose_dev_tools or not self.auth_required
 
     @classmethod
     def from_environment(cls, env_file: Path | None = PROJECT_ROOT / ".env") -> Settings:
         config = Config(env_file if env_file is not None and env_file.exists() else None)
         password = config("NEO4J_PASSWORD", cast=Secret, default=None)
+        log_hash_key = config("LOG_HASH_KEY", cast=Secret, default=None)
         return cls(
             host=config("HOST", default="127.0.0.1"),
             port=config("PORT", cast=int, default=8000),
@@ -87,6 +115,19 @@ class Settings:
             graphql_max_aliases=config("GRAPHQL_MAX_ALIASES", cast=_positive, default=15),
             graphql_max_tokens=config("GRAPHQL_MAX_TOKENS", cast=_positive, default=2000),
             graphql_introspection=config("GRAPHQL_INTROSPECTION", cast=bool, default=True),
+            auth=config("AUTH", cast=_auth_mode, default="auto"),
+            rate_limit_default=config("RATE_LIMIT_DEFAULT", cast=_positive_float, default=100.0),
+            expose_dev_tools=config("EXPOSE_DEV_TOOLS", cast=bool, default=False),
+            allowed_hosts=config(
+                "ALLOWED_HOSTS", cast=_comma_list, default="localhost,127.0.0.1,::1,[::1]"
+            ),
+            body_read_timeout=config("BODY_READ_TIMEOUT", cast=_positive_float, default=10.0),
+            keep_alive_seconds=config("KEEP_ALIVE_SECONDS", cast=_positive_float, default=5.0),
+            max_connections=config("MAX_CONNECTIONS", cast=_positive, default=1024),
+            log_hash_key=log_hash_key if log_hash_key and str(log_hash_key) else None,
+            log_hash_key_file=config(
+                "LOG_HASH_KEY_FILE", cast=Path, default=PROJECT_ROOT / ".identity" / "log-hash-key"
+            ),
         )
 
 
@@ -109,3 +150,25 @@ def _optional_path(value: str) -> Path | None:
 
 def _comma_list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"must be a positive number, not {value}")
+    return number
+
+
+def _auth_mode(value: str) -> str:
+    if value not in ("auto", "required", "off"):
+        raise ValueError(f"must be auto, required or off, not {value}")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name other than localhost: it may resolve to anything
