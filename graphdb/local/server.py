@@ -19,6 +19,8 @@ from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from graphdb.driver import Neo4jConnection
+from graphdb.local.initial_password import InitialPasswordError, set_initial_password
+from graphdb.local.private_files import private_dir, write_private
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RUNTIME_DIR = PROJECT_ROOT / ".neo4j"
@@ -146,6 +148,9 @@ def _admin_env(home: Path) -> dict[str, str]:
 
 def prepare_home(config: LocalNeo4jConfig, lib_dir: Path = LIB_DIR) -> str:
     """Write neo4j.conf; on a new home set the initial password. Returns the password to use."""
+    # The home holds the password file, the database files and the logs: the owner's alone,
+    # including a home made by an older version with the default umask.
+    private_dir(config.home)
     (config.home / "conf").mkdir(parents=True, exist_ok=True)
     (config.home / "conf" / "neo4j.conf").write_text(_neo4j_conf(config))
     if config.password_file.exists():
@@ -155,17 +160,11 @@ def prepare_home(config: LocalNeo4jConfig, lib_dir: Path = LIB_DIR) -> str:
             f"{config.home} holds a database but no password file; remove the folder to start anew."
         )
     password = config.password or secrets.token_hex(16)
-    command = [
-        "java", "-cp", f"{lib_dir}/*", "org.neo4j.cli.AdminTool",
-        "dbms", "set-initial-password", "--", password,
-    ]  # fmt: skip
-    completed = subprocess.run(  # noqa: S603
-        command, env=_admin_env(config.home), capture_output=True, text=True, check=False
-    )
-    if completed.returncode != 0:
-        raise LocalNeo4jError(f"set-initial-password failed: {completed.stderr.strip()[-2000:]}")
-    config.password_file.write_text(password + "\n")
-    config.password_file.chmod(0o600)
+    try:
+        set_initial_password(config.home, password, lib_dir, _admin_env(config.home))
+    except InitialPasswordError as error:
+        raise LocalNeo4jError(str(error)) from None
+    write_private(config.password_file, password + "\n")
     return password
 
 
