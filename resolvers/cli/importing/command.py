@@ -29,13 +29,8 @@ from resolvers.cli.importing.checkpoint import (
     load_checkpoint,
 )
 from resolvers.cli.importing.importer import ImportReport, import_rows
-from resolvers.cli.importing.rows import (
-    OrderFile,
-    OrderFileError,
-    read_orders,
-    rejected_path,
-    write_rejected,
-)
+from resolvers.cli.importing.rejected import rejected_path, write_rejected
+from resolvers.cli.importing.rows import OrderFile, OrderFileError, read_orders
 from resolvers.runtime.settings import Settings
 from resolvers.runtime.wiring import configured_connection, running_local_connection
 

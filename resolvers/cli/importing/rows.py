@@ -112,21 +112,3 @@ def _timestamp(raw: str) -> datetime | tuple[str, str]:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
-
-
-def rejected_path(source: Path) -> Path:
-    """orders.csv -> orders.rejected.csv"""
-    if source.suffix.lower() == ".csv":
-        return source.with_suffix(".rejected.csv")
-    return source.with_name(source.name + ".rejected.csv")
-
-
-def write_rejected(path: Path, header: list[str], rejected: list[RejectedRow]) -> None:
-    """Written whole on every run: rejections depend on the file alone, so a resumed import
-    writes the same file again."""
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        # The reason first: a malformed row's cells need not line up with the header.
-        writer.writerow(["line", "code", "reason", *header])
-        for row in rejected:
-            writer.writerow([row.line, row.code, row.reason, *row.cells])
