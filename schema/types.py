@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 
 from graphdb.records import ClusterRecord, ContactRecord
+from schema.permissions import CanRead
 
 
 @strawberry.enum
@@ -41,10 +42,16 @@ class Contact:
 
 @strawberry.type(description="A whole identity cluster; its oldest contact is the primary.")
 class Identity:
+    # The ids are for any key; the values, and the contacts that carry them, need the scope
+    # read. Those fields are nullable so that a refused one nulls itself, not the whole answer.
     primary_contact_id: int
-    emails: list[str] = strawberry.field(description="The primary's first, then by creation.")
-    phone_numbers: list[str] = strawberry.field(
-        description="The primary's first, then by creation."
+    emails: list[str] | None = strawberry.field(
+        description="The primary's first, then by creation. Needs the scope read.",
+        permission_classes=[CanRead],
+    )
+    phone_numbers: list[str] | None = strawberry.field(
+        description="The primary's first, then by creation. Needs the scope read.",
+        permission_classes=[CanRead],
     )
     secondary_contact_ids: list[int] = strawberry.field(description="In creation order.")
     # Contact objects are made only when a query asks for them: the REST shape and most queries
@@ -57,9 +64,13 @@ class Identity:
     def _contacts(self) -> list[Contact]:
         return [Contact.from_record(contact) for contact in self.cluster.contacts]
 
-    primary: Contact = strawberry.field(resolver=_primary)
-    contacts: list[Contact] = strawberry.field(
-        resolver=_contacts, description="The primary, then the secondaries."
+    primary: Contact | None = strawberry.field(
+        resolver=_primary, description="Needs the scope read.", permission_classes=[CanRead]
+    )
+    contacts: list[Contact] | None = strawberry.field(
+        resolver=_contacts,
+        description="The primary, then the secondaries. Needs the scope read.",
+        permission_classes=[CanRead],
     )
 
     @classmethod

@@ -22,6 +22,8 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from strawberry.types import ExecutionContext
 
 from resolvers.graphql.fields import resolve_contact, resolve_identify
+from resolvers.graphql.scope_check import MutationScopeCheck
+from schema.permissions import CanIdentify, CanRead
 from schema.types import Identity
 
 
@@ -29,7 +31,9 @@ from schema.types import Identity
 class Query:
     contact: Identity | None = strawberry.field(
         resolver=resolve_contact,
-        description="The identity cluster holding a contact id, an email or a phone number.",
+        description="The identity cluster holding a contact id, an email or a phone number. "
+        "Needs the scope read.",
+        permission_classes=[CanRead],
     )
 
 
@@ -37,7 +41,9 @@ class Query:
 class Mutation:
     identify = strawberry.mutation(
         resolver=resolve_identify,
-        description="Link an order's email and/or phone number into its identity cluster.",
+        description="Link an order's email and/or phone number into its identity cluster. "
+        "Needs the scope identify; its emails, phones and contacts need read as well.",
+        permission_classes=[CanIdentify],
     )
 
 
@@ -79,6 +85,7 @@ def build_schema(limits: GraphQLLimits | None = None) -> IdentitySchema:
         lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Unexpected error."),
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        MutationScopeCheck,
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)

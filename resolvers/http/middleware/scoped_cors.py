@@ -23,7 +23,8 @@ class ScopedCors:
             app,
             allow_origins=list(api_origins),
             allow_methods=["GET", "POST"],
-            allow_headers=["content-type"],
+            # authorization: browser apps send their API key (AUTH on).
+            allow_headers=["content-type", "authorization"],
             max_age=600,
         )
         # Browser sends `pragma` and `cache-control` when it fetches a guide.

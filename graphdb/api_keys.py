@@ -1,0 +1,113 @@
+"""The API keys Neo4j keeps: created, looked up by hash, listed and revoked by name.
+
+Only the SHA-256 of a key is stored. Keys are 256 random bits, so a fast hash is enough: there
+is no dictionary to try against it, and a lookup must cost microseconds on every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, LiteralString
+
+from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j.exceptions import ConstraintError
+
+from graphdb.cypher import api_keys as cypher
+from graphdb.errors import unavailable_as_error
+
+
+class KeyNameTaken(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"A key named {name!r} exists; revoke it first or choose another name.")
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    name: str
+    scopes: tuple[str, ...]
+    # Requests per second; None: the service's default.
+    rate: float | None
+    created_at: datetime
+    last_used_at: datetime | None
+
+    @classmethod
+    def from_node(cls, node: Any) -> ApiKeyRecord:
+        last_used = node.get("lastUsedAt")
+        return cls(
+            name=node["name"],
+            scopes=tuple(node["scopes"]),
+            rate=node.get("rate"),
+            created_at=node["createdAt"].to_native(),
+            last_used_at=None if last_used is None else last_used.to_native(),
+        )
+
+
+class ApiKeyStore:
+    """One managed transaction per method, bounded by `timeout`; an unreachable Neo4j raises
+    DatabaseUnavailable."""
+
+    def __init__(self, driver: AsyncDriver, database: str, timeout: float = 10.0) -> None:
+        self._driver = driver
+        self._database = database
+        self._timeout = timeout
+
+    async def prepare(self) -> None:
+        async with unavailable_as_error(), asyncio.timeout(self._timeout):
+            for statement in cypher.API_KEY_CONSTRAINTS:
+                await self._driver.execute_query(statement, database_=self._database)
+
+    async def create(
+        self, name: str, key_hash: str, scopes: tuple[str, ...], rate: float | None
+    ) -> ApiKeyRecord:
+        try:
+            records = await self._write(
+                cypher.CREATE_KEY, name=name, hash=key_hash, scopes=list(scopes), rate=rate
+            )
+        except ConstraintError as error:
+            raise KeyNameTaken(name) from error
+        return records[0]
+
+    async def use(self, key_hash: str) -> ApiKeyRecord | None:
+        records = await self._write(cypher.USE_KEY, hash=key_hash)
+        return records[0] if records else None
+
+    async def all_keys(self) -> list[ApiKeyRecord]:
+        async with (
+            unavailable_as_error(),
+            asyncio.timeout(self._timeout),
+            self._driver.session(database=self._database) as session,
+        ):
+            return await session.execute_read(_keys, cypher.LIST_KEYS, {})
+
+    async def revoke(self, name: str) -> bool:
+        async with (
+            unavailable_as_error(),
+            asyncio.timeout(self._timeout),
+            self._driver.session(database=self._database) as session,
+        ):
+            revoked: int = await session.execute_write(_revoke, name)
+        return revoked > 0
+
+    async def _write(self, statement: LiteralString, **params: Any) -> list[ApiKeyRecord]:
+        async with (
+            unavailable_as_error(),
+            asyncio.timeout(self._timeout),
+            self._driver.session(database=self._database) as session,
+        ):
+            return await session.execute_write(_keys, statement, params)
+
+
+async def _keys(
+    tx: AsyncManagedTransaction, statement: LiteralString, params: dict[str, Any]
+) -> list[ApiKeyRecord]:
+    result = await tx.run(statement, params)
+    return [ApiKeyRecord.from_node(record["key"]) async for record in result]
+
+
+async def _revoke(tx: AsyncManagedTransaction, name: str) -> int:
+    result = await tx.run(cypher.REVOKE_KEY, name=name)
+    record = await result.single(strict=True)
+    revoked: int = record["revoked"]
+    return revoked

@@ -1,0 +1,143 @@
+"""API keys on a real Neo4j: stored as hashes, found by key, listed, revoked, remembered by each
+process for KEY_CACHE_SECONDS at most; and the `identity keys` commands."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from neo4j import AsyncDriver, Driver
+
+from graphdb.api_keys import ApiKeyStore, KeyNameTaken
+from graphdb.driver import Neo4jConnection
+from resolvers.core import access
+from resolvers.core.access import KEY_CACHE_SECONDS, Authenticator, Scope, key_hash, new_key
+from tests.support.cli import IDENTITY, cli_env
+
+
+@pytest.fixture
+async def store(driver: AsyncDriver, database: str) -> ApiKeyStore:
+    keys = ApiKeyStore(driver, database)
+    await keys.prepare()
+    return keys
+
+
+async def test_neo4j_keeps_the_hash_of_a_key_never_the_key(
+    store: ApiKeyStore, driver: AsyncDriver, database: str
+) -> None:
+    key = new_key()
+
+    await store.create("shop", key_hash(key), ("identify", "read"), 5.0)
+
+    records, _, _ = await driver.execute_query(
+        "MATCH (k:ApiKey) RETURN properties(k) AS p", database_=database
+    )
+    stored = str(records[0]["p"])
+    assert key not in stored
+    assert key[len(access.KEY_PREFIX) :] not in stored
+    assert key_hash(key) in stored
+
+
+def test_keys_are_random_and_long() -> None:
+    keys = {new_key() for _ in range(1000)}
+
+    assert len(keys) == 1000
+    # 32 random bytes, URL-safe base64: 256 bits.
+    assert all(len(key) == len(access.KEY_PREFIX) + 43 for key in keys)
+
+
+async def test_a_key_stands_for_its_name_scopes_and_rate_until_it_is_revoked(
+    store: ApiKeyStore,
+) -> None:
+    key = new_key()
+    await store.create("frontend", key_hash(key), ("identify",), None)
+    clock = [1000.0]
+    authenticator = Authenticator(store, default_rate=7.0, clock=lambda: clock[0])
+
+    caller = await authenticator.caller(key)
+    assert caller is not None
+    assert (caller.name, caller.scopes, caller.rate) == (
+        "frontend",
+        frozenset({Scope.IDENTIFY}),
+        7.0,
+    )
+    assert await authenticator.caller(new_key()) is None
+    assert await authenticator.caller("not-a-key") is None
+
+    assert await store.revoke("frontend")
+    # Remembered for a moment...
+    clock[0] += KEY_CACHE_SECONDS / 2
+    assert await authenticator.caller(key) == caller
+    # ...and no longer.
+    clock[0] += KEY_CACHE_SECONDS
+    assert await authenticator.caller(key) is None
+    assert not await store.revoke("frontend")
+
+
+async def test_a_name_is_one_key(store: ApiKeyStore) -> None:
+    await store.create("shop", key_hash(new_key()), ("identify",), None)
+
+    with pytest.raises(KeyNameTaken):
+        await store.create("shop", key_hash(new_key()), ("read",), None)
+
+
+async def test_a_lookup_is_the_keys_last_use(store: ApiKeyStore) -> None:
+    key = new_key()
+    await store.create("shop", key_hash(key), ("identify",), None)
+    [before] = await store.all_keys()
+
+    await store.use(key_hash(key))
+
+    [after] = await store.all_keys()
+    assert before.last_used_at is None
+    assert after.last_used_at is not None
+    assert after.last_used_at >= after.created_at
+
+
+def _identity(neo4j: Neo4jConnection, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603
+        [IDENTITY, "keys", *args],
+        env=cli_env(neo4j),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_keys_commands_create_list_and_revoke(neo4j: Neo4jConnection, graph: Driver) -> None:
+    created = _identity(
+        neo4j, "create", "--name", "shop", "--scope", "identify", "--scope", "read", "--rate", "5"
+    )
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    assert key.startswith(access.KEY_PREFIX)
+
+    listed = _identity(neo4j, "list")
+    assert listed.returncode == 0, listed.stderr
+    [row] = [line for line in listed.stdout.splitlines() if line.startswith("shop")]
+    assert "identify,read" in row
+    assert "5/s" in row
+    assert "never" in row
+    assert key not in listed.stdout
+    records, _, _ = graph.execute_query("MATCH (k:ApiKey) RETURN k.hash AS hash")
+    assert [record["hash"] for record in records] == [key_hash(key)]
+
+    taken = _identity(neo4j, "create", "--name", "shop", "--scope", "read")
+    assert taken.returncode != 0
+    assert "exists" in taken.stderr
+
+    revoked = _identity(neo4j, "revoke", "shop")
+    assert revoked.returncode == 0, revoked.stderr
+    assert _identity(neo4j, "revoke", "shop").returncode != 0
+    assert "No keys." in _identity(neo4j, "list").stdout
+
+
+def test_the_create_command_refuses_unknown_scopes_and_odd_names(
+    neo4j: Neo4jConnection, graph: Driver
+) -> None:
+    assert _identity(neo4j, "create", "--name", "shop", "--scope", "everything").returncode == 2
+    assert _identity(neo4j, "create", "--name", "a b", "--scope", "read").returncode == 2
+    assert _identity(neo4j, "create", "--name", "shop").returncode == 2
+    records, _, _ = graph.execute_query("MATCH (k:ApiKey) RETURN count(k) AS n")
+    assert records[0]["n"] == 0
