@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 GRAPHIQL := resolvers/web_assets/node_modules/.installed-stamp
 
 .PHONY: run lock test test-unit lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak bench \
-	test-browser browser-deps browser-screenshot
+	test-browser browser-deps browser-screenshot compose-secrets
 
 setup: $(STAMP) $(GRAPHIQL)
 
@@ -101,6 +101,20 @@ soak: $(STAMP)
 bench: $(STAMP)
 	@$(call debian_packages,/usr/bin/wrk,wrk)
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# docker-compose.yml's Neo4j password, made once and never committed (.secrets/ is git-ignored):
+# `neo4j/<32 hex digits>`, the form Neo4j's image reads. The folder is the owner's alone; the
+# file must be readable by all, since compose mounts it as it is and the containers' users are
+# not the owner. The password is never on a command line: Python prints it into the file.
+COMPOSE_SECRET := .secrets/neo4j_auth
+
+compose-secrets: $(COMPOSE_SECRET)
+
+$(COMPOSE_SECRET):
+	@umask 077 && mkdir -p $(@D) && chmod 700 $(@D)
+	@umask 077 && $(PYTHON) -c 'import secrets; print("neo4j/" + secrets.token_hex(16))' > $@.partial
+	@chmod 444 $@.partial && mv $@.partial $@
+	@echo "Wrote $@: the Neo4j password for docker compose."
 
 neo4j-stop: $(STAMP)
 	$(VENV)/bin/identity neo4j stop

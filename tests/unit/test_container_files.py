@@ -70,9 +70,13 @@ def test_compose_builds_the_image_and_runs_its_command() -> None:
     compose: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     service = compose["services"]["identity"]
 
+    *_, final = _stages()
+    image_command = [json.loads(value) for name, value in final if name == "CMD"][-1]
+
     assert service["build"] == "."
-    assert "command" not in service
-    assert "entrypoint" not in service
+    # The entry point only hands the command Neo4j's password (test_container_hardening.py).
+    assert service["command"] == image_command
+    assert service["entrypoint"][-1] == "with-neo4j-password"
     assert service["environment"]["NEO4J_URI"] == "bolt://neo4j:7687"
 
 
