@@ -133,6 +133,7 @@ def settings() -> Settings:
         port=8000,
         neo4j_bolt_port=7687,
         neo4j_http_port=7474,
+        allowed_hosts=("localhost", "127.0.0.1", "::1", "[::1]"),
         request_timeout=30.0,
         warm_up_seconds=0.0,
     )

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Send
+from starlette.types import Scope as AsgiScope
 from strawberry.asgi import GraphQL
 
 from graphdb.repository import ContactRepository
+from resolvers.core.access import Caller, Scope
+from resolvers.graphql.transport import http_error_response, refusal
 from resolvers.web_assets.server import GRAPHIQL, local_graphiql_page
 
 
@@ -17,13 +22,40 @@ class RequestContext:
     request: Request
     response: Response
     repository: ContactRepository
+    # Set by the authentication middleware; everyone, with every scope, while auth is off.
+    caller: Caller
+
+    def allows(self, scope: str) -> bool:
+        return Scope(scope) in self.caller.scopes
+
+    def refuse(self, status: int) -> None:
+        """Answer with this HTTP status unless a graver one is already set (503 over 403)."""
+        self.response.status_code = max(self.response.status_code or 200, status)
 
 
 class GraphQLApp(GraphQL[RequestContext, None]):
-    """Strawberry's ASGI app; the repository comes from the Starlette lifespan state."""
+    """Strawberry's ASGI app; the repository comes from the Starlette lifespan state. It answers
+    every request to /graphql, refusals included, in the GraphQL shape (resolvers.graphql.
+    transport)."""
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        page_request = self.should_render_graphql_ide(self.request_adapter_class(request))
+        response: Response | None = refusal(request, page_request=page_request)
+        if response is None:
+            try:
+                response = await self.run(request)
+            except HTTPException as error:
+                # Strawberry's refusals (cross_web comes with it); it would answer them in
+                # plain text, and GraphQL clients read JSON errors.
+                response = http_error_response(error.status_code, error.reason)
+        await response(scope, receive, send)
 
     async def get_context(self, request: Request, response: Response) -> RequestContext:  # type: ignore[override]
-        return RequestContext(request, response, request.state.repository)
+        return RequestContext(request, response, request.state.repository, request.state.caller)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         if not GRAPHIQL.installed():

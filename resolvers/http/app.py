@@ -13,9 +13,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from graphdb.api_keys import ApiKeyStore
 from graphdb.driver import Neo4jConnection
 from graphdb.errors import DatabaseUnavailable
 from graphdb.repository import ContactRepository
+from resolvers.core.access import Authenticator
 from resolvers.graphql.app import GraphQLApp
 from resolvers.graphql.schema import GraphQLLimits, build_schema
 from resolvers.http.api_docs import docs_endpoint
@@ -23,9 +25,11 @@ from resolvers.http.browser_guide import browser_origins, guide_endpoint, style_
 from resolvers.http.errors import handle_error
 from resolvers.http.health import healthz, readyz
 from resolvers.http.metrics import Neo4jMetrics, metrics_endpoint
+from resolvers.http.middleware.authentication import Authentication
 from resolvers.http.middleware.body_limit import BodySizeLimit
 from resolvers.http.middleware.request_log import RequestLog
 from resolvers.http.middleware.scoped_cors import ScopedCors
+from resolvers.http.middleware.trusted_hosts import TrustedHosts
 from resolvers.http.middleware.unexpected_errors import UnexpectedErrors
 from resolvers.rest.errors import ApiError
 from resolvers.rest.identify import identify_endpoint
@@ -39,6 +43,7 @@ log = logging.getLogger(__name__)
 
 class State(TypedDict):
     repository: ContactRepository
+    authenticator: Authenticator
 
 
 async def _warm_up(repository: ContactRepository, bound: float) -> None:
@@ -77,7 +82,9 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
                     warming_up = asyncio.create_task(_warm_up(repository, settings.warm_up_seconds))
                 else:
                     repository.warmed_up = True
-            yield {"repository": repository}
+            keys = ApiKeyStore(driver, connection.database, settings.request_timeout)
+            authenticator = Authenticator(keys, settings.rate_limit_default)
+            yield {"repository": repository, "authenticator": authenticator}
         finally:
             if warming_up is not None:
                 warming_up.cancel()
@@ -90,32 +97,56 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
         max_depth=settings.graphql_max_depth,
         max_aliases=settings.graphql_max_aliases,
         max_tokens=settings.graphql_max_tokens,
-        introspection=settings.graphql_introspection,
+        # With the dev tools: the schema's own description helps an attacker as much as anyone.
+        introspection=settings.graphql_introspection and settings.dev_tools_exposed,
     )
-    graphql = GraphQLApp(build_schema(limits), graphql_ide="graphiql")
-    return Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/identify", identify_endpoint, methods=["POST"]),
+    graphql = GraphQLApp(
+        build_schema(limits),
+        graphql_ide="graphiql" if settings.dev_tools_exposed else None,
+        allow_queries_via_get=False,
+    )
+    routes = [
+        # Every method: the GraphQL app refuses all but POST (and GET for GraphiQL) itself, in
+        # the GraphQL shape.
+        Route("/graphql", graphql),
+        Route("/identify", identify_endpoint, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/neo4j-browser/guide.html", guide_endpoint, methods=["GET"]),
+        Route("/neo4j-browser/identity.grass", style_endpoint, methods=["GET"]),
+    ]
+    if settings.dev_tools_exposed:
+        # Not routed at all otherwise: a 404 like any path the service lacks, before any key
+        # check (the authentication middleware leaves unlisted paths alone).
+        routes += [
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
             Route(f"{GRAPHIQL.route}{{name:path}}", GRAPHIQL.endpoint, methods=["GET"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/docs", docs_endpoint, methods=["GET"]),
             Route(f"{SWAGGER_UI.route}{{name:path}}", SWAGGER_UI.endpoint, methods=["GET"]),
-            Route("/neo4j-browser/guide.html", guide_endpoint, methods=["GET"]),
-            Route("/neo4j-browser/identity.grass", style_endpoint, methods=["GET"]),
-        ],
+        ]
+    return Starlette(
+        routes=routes,
         middleware=[
             Middleware(RequestLog),
+            Middleware(
+                TrustedHosts,
+                allowed_hosts=settings.allowed_hosts,
+                open_paths=("/healthz", "/readyz"),
+            ),
             Middleware(UnexpectedErrors),
             Middleware(
                 ScopedCors,
                 api_origins=settings.cors_allow_origins,
                 browser_origins=browser_origins(settings),
             ),
-            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            # Before the body is read: a caller without a key costs no more than its headers.
+            Middleware(Authentication, required=settings.auth_required),
+            Middleware(
+                BodySizeLimit,
+                max_bytes=settings.max_body_bytes,
+                read_timeout=settings.body_read_timeout,
+            ),
         ],
         exception_handlers={
             ApiError: handle_error,

@@ -27,6 +27,20 @@ def payload_too_large(limit: int) -> ApiError:
     return ApiError(413, "payload_too_large", f"The request body is larger than {limit} bytes.")
 
 
+def request_timeout(seconds: float) -> ApiError:
+    return ApiError(
+        408, "request_timeout", f"The request body did not arrive within {seconds:g} seconds."
+    )
+
+
+def unsupported_media_type() -> ApiError:
+    return ApiError(415, "unsupported_media_type", "Send the body as application/json.")
+
+
+# Against DNS rebinding: a page whose name now points at this address sends its own name.
+INVALID_HOST = ApiError(400, "invalid_host", "The Host header names no host this service serves.")
+
+
 def unavailable() -> ApiError:
     return ApiError(503, DatabaseUnavailable.code, DatabaseUnavailable.answer)
 

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 
 from resolvers.core.identifiers import InvalidIdentifier
 from resolvers.core.identify import identify
-from resolvers.rest.errors import ApiError, invalid_input
+from resolvers.rest.errors import invalid_input, unsupported_media_type
 from resolvers.runtime.logs import note_outcome
 
 
@@ -38,11 +38,11 @@ async def identify_endpoint(request: Request) -> JSONResponse:
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    content_type = request.headers.get("content-type")
-    if content_type is not None:
-        media_type = content_type.partition(";")[0].strip().lower()
-        if media_type != "application/json" and not media_type.endswith("+json"):
-            raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
+    # A missing type is refused too: a page in a victim's browser can post a body with none (or
+    # text/plain) to a service on their machine without a CORS preflight, never a JSON one.
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise unsupported_media_type()
     body = await request.body()
     try:
         payload = json.loads(body)

@@ -63,6 +63,20 @@ def main() -> int:
                 log_config=None,
                 # resolvers.http.middleware.request_log writes the one access line per request.
                 access_log=False,
+                # Slow clients: an idle keep-alive connection is closed after KEEP_ALIVE_SECONDS;
+                # with MAX_CONNECTIONS connections open or requests running, a process answers
+                # new requests 503 (it still accepts connections). Bodies have a deadline of their
+                # own (resolvers.http.middleware.body_limit). uvicorn sets none on the request
+                # line and headers (slowloris): its keep-alive timer starts only after a response
+                # and any byte received stops it (--timeout-request-start, encode/uvicorn#157, was
+                # never done). Such connections count towards MAX_CONNECTIONS, so they can turn
+                # every caller away but not grow the work; bounding how long they last is left to
+                # a proxy in front (nginx: client_header_timeout). httptools, the parser uvicorn
+                # picks, bounds the size of headers no more; h11_max_incomplete_event_size would,
+                # but only under --http h11, measured slower (docs/PERFORMANCE.md).
+                # uvicorn types the keep-alive as int, but only hands it to loop.call_later.
+                timeout_keep_alive=settings.keep_alive_seconds,  # type: ignore[arg-type]
+                limit_concurrency=settings.max_connections,
             )
     except LocalNeo4jError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -65,6 +65,7 @@ async def test_a_batch_of_operations_is_refused(client: httpx.AsyncClient) -> No
     response = await client.post("/graphql", json=batch)
 
     assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "bad_request"
 
 
 async def test_a_graphql_body_over_the_size_limit_gets_413(client: httpx.AsyncClient) -> None:

@@ -11,6 +11,7 @@ from neo4j import AsyncDriver
 from tests.support.graph import count_nodes
 
 JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 # Full-width digits: Unicode says they are digits, a phone network does not.
 WIDE_DIGITS = '{"phoneNumber": "\uff11\uff12\uff13\uff14"}'.encode()
 
@@ -51,7 +52,9 @@ REST_CASES = [
     ("over-long phone", b'{"phoneNumber": "' + b"1" * 70 + b'"}', JSON, 400, "too_long"),
     ("too many digits", b'{"phoneNumber": 123456789012345678901}', JSON, 400, "invalid_phone"),
     ("bad phone, ok email", b'{"email": "a@b.co", "phoneNumber": "x"}', JSON, 400, "invalid_phone"),
-    ("form encoded", b"email=a@hv.edu", "text/plain", 415, "unsupported_media_type"),
+    ("plain text", b'{"email": "a@hv.edu"}', "text/plain", 415, "unsupported_media_type"),
+    ("form encoded", b"email=a@hv.edu", FORM, 415, "unsupported_media_type"),
+    ("no content type", b'{"email": "a@hv.edu"}', None, 415, "unsupported_media_type"),
     ("far too large", b'{"email": "' + b"a" * 200_000 + b'"}', JSON, 413, "payload_too_large"),
 ]  # fmt: skip
 
@@ -66,11 +69,13 @@ async def test_rest_rejects_bad_input_and_writes_nothing(
     driver: AsyncDriver,
     database: str,
     body: bytes,
-    content_type: str,
+    content_type: str | None,
     status: int,
     code: str,
 ) -> None:
-    response = await client.post("/identify", content=body, headers={"content-type": content_type})
+    headers = {} if content_type is None else {"content-type": content_type}
+
+    response = await client.post("/identify", content=body, headers=headers)
 
     assert response.status_code == status
     error = response.json()["error"]

@@ -26,7 +26,7 @@ async def test_the_guide_names_the_style_sheet_at_this_service(client: httpx.Asy
 
     assert guide.status_code == 200
     assert guide.headers["content-type"].startswith("text/html")
-    assert ":style http://service.test/neo4j-browser/identity.grass" in _runnable_blocks(guide.text)
+    assert ":style http://127.0.0.1/neo4j-browser/identity.grass" in _runnable_blocks(guide.text)
 
 
 async def test_the_style_sheet_captions_contacts_emails_and_phones(

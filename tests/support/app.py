@@ -21,7 +21,9 @@ async def app_client(
     async with (
         LifespanManager(create_app(settings, connection), startup_timeout=60) as manager,
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://service.test"
+            transport=httpx.ASGITransport(app=manager.app),
+            # A name the service serves by default (ALLOWED_HOSTS), as a local client would use.
+            base_url="http://127.0.0.1",
         ) as client,
     ):
         yield client
