@@ -21,6 +21,7 @@ from resolvers.runtime.logs import configure_logging
 from resolvers.runtime.settings import Settings
 from tests.support.app import app_client
 from tests.support.database import COUNT_DATA_AND_MARKERS, MARK, WIPE, wipe
+from tests.support.logs import LOG_HASH
 
 
 def _docker_answers() -> bool:
@@ -149,11 +150,12 @@ async def client(
 
 @pytest.fixture
 def log_output() -> Iterator[io.StringIO]:
-    """What the service logs during a test, as the JSON lines it writes by default."""
+    """What the service logs during a test, as the JSON lines it writes by default, hashing with
+    tests.support.logs.LOG_HASH."""
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
     output = io.StringIO()
-    configure_logging("debug", stream=output)
+    configure_logging("debug", stream=output, log_hash=LOG_HASH)
     try:
         yield output
     finally:

@@ -17,7 +17,7 @@ from resolvers.core.identifiers import (
 )
 from resolvers.core.identify import identify
 from resolvers.graphql.app import RequestContext
-from resolvers.runtime.logs import note_outcome
+from resolvers.runtime.logs import note_identifiers, note_outcome
 from schema.errors import InvalidInput
 from schema.results import IdentifyResult
 from schema.types import IdentifyInput, Identity
@@ -45,6 +45,7 @@ async def resolve_identify(
     except DatabaseUnavailable as error:
         raise _unavailable(info, error) from error
     note_outcome(result.outcome.value)
+    note_identifiers(identify_input.email, identify_input.phone_number)
     return Identity.from_record(result.cluster)
 
 

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse
 from resolvers.core.identifiers import InvalidIdentifier
 from resolvers.core.identify import identify
 from resolvers.rest.errors import invalid_input, unsupported_media_type
-from resolvers.runtime.logs import note_outcome
+from resolvers.runtime.logs import note_identifiers, note_outcome
 
 
 async def identify_endpoint(request: Request) -> JSONResponse:
@@ -23,6 +23,7 @@ async def identify_endpoint(request: Request) -> JSONResponse:
     except InvalidIdentifier as error:
         raise invalid_input(error.code, error.message) from None
     note_outcome(result.outcome.value)
+    note_identifiers(email, phone_number)
     cluster = result.cluster
     return JSONResponse(
         {

@@ -1,15 +1,23 @@
-"""Log set-up: one handler, JSON or text, that masks every email and phone number it would print."""
+"""Log set-up: one handler, JSON or text, whose lines hold no email or phone number. Where an
+operator needs to find a customer's requests, a line carries the keyed hash of the value
+(resolvers/runtime/log_hash.py); free text and exceptions pass through resolvers/runtime/
+log_scrub.py."""
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
+from collections.abc import Mapping
 from contextvars import ContextVar
+from types import TracebackType
 from typing import Any, TextIO
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
+
+from resolvers.runtime.log_hash import LogHash, service_log_hash
+from resolvers.runtime.log_scrub import describe_exception, exception_text, scrub
+from resolvers.runtime.settings import Settings
 
 # Set by the request log middleware for the length of a request, so that every line logged while
 # serving it carries its id.
@@ -18,6 +26,25 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 # may hold several): set by the request log middleware, added to by the API that ran identify.
 # A list shared by reference, so that resolvers running in tasks of their own add to the same one.
 identify_outcomes: ContextVar[list[str] | None] = ContextVar("identify_outcomes", default=None)
+# Likewise, the keyed hashes of the emails and phones those identifies were given.
+identify_hashes: ContextVar[list[str] | None] = ContextVar("identify_hashes", default=None)
+
+# JSON fields printed as they are: the formatter's own timestamp (its digits look like a phone
+# number) and the request id, which the request log middleware admits only when it can hold no
+# email or formatted phone number, and which must be searchable as the client sent it.
+_TRUSTED_FIELDS = frozenset({"time", "request_id"})
+# uvicorn's access lines carry the raw path and query string, and at TRACE its "uvicorn.asgi"
+# logger prints every ASGI message with its headers: the request log middleware replaces both.
+_SILENCED_LOGGERS = ("uvicorn.access", "uvicorn.asgi")
+
+_Raised = tuple[type[BaseException], BaseException, TracebackType | None]
+_ExcInfo = _Raised | tuple[None, None, None]
+
+
+class _Installed:
+    """The hash the configured handler uses: logging is process-wide, and so is its key."""
+
+    log_hash: LogHash | None = None
 
 
 def note_outcome(outcome: str) -> None:
@@ -26,45 +53,45 @@ def note_outcome(outcome: str) -> None:
         outcomes.append(outcome)
 
 
-# Bounded local part (a long run without @ must not cost quadratic time); %40 is a URL's @.
-_EMAIL = re.compile(r"([A-Za-z0-9])[A-Za-z0-9._%+'-]{0,63}(?:@|%40)([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-# Canonical phones are runs of digits; six or more in a row are masked wherever they appear
-# (shorter runs would take ports and counters with them).
-_PHONE = re.compile(r"(?<![\d.])\+?\d{6,}(?![\d.])")
+def note_identifiers(email: str | None, phone: str | None) -> None:
+    """For the access line: the keyed hashes of an identify's email and phone, never the values.
+    A no-op until configure_logging has set the key."""
+    hashes = identify_hashes.get()
+    log_hash = _Installed.log_hash
+    if hashes is None or log_hash is None:
+        return
+    tokens = [
+        *([] if email is None else [log_hash.email(email)]),
+        *([] if phone is None else [log_hash.phone(phone)]),
+    ]
+    hashes.extend(token for token in tokens if token not in hashes)
 
 
-def mask(text: str) -> str:
-    """`lorraine@hillvalley.edu` -> `l***@hillvalley.edu`; `+15550100199` -> `+*********99`."""
-    text = _EMAIL.sub(r"\1***@\2", text)
-    return _PHONE.sub(lambda match: _mask_digits(match.group()), text)
+class HashingFormatter(logging.Formatter):
+    """Plain lines: the message, exception and stack go through the net; the time and level are
+    the formatter's own."""
 
-
-def _mask_digits(phone: str) -> str:
-    digits_seen = sum(c.isdigit() for c in phone)
-    kept = 0
-    masked = []
-    for char in phone:
-        if char.isdigit():
-            kept += 1
-            masked.append(char if kept > digits_seen - 2 else "*")
-        else:
-            masked.append(char)
-    return "".join(masked)
-
-
-class MaskingFormatter(logging.Formatter):
-    """Masks the whole formatted record, tracebacks and exception messages included."""
+    def __init__(self, fmt: str, log_hash: LogHash) -> None:
+        super().__init__(fmt)
+        self._log_hash = log_hash
 
     def format(self, record: logging.LogRecord) -> str:
-        return mask(super().format(record))
+        safe = _safe_copy(record)
+        safe.msg = scrub(safe.msg, self._log_hash)
+        return super().format(safe)
+
+    def formatException(self, ei: _ExcInfo) -> str:  # noqa: N802 - logging's name
+        return scrub(_exception_text(ei), self._log_hash)
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
+        return scrub(stack_info, self._log_hash)
 
 
-class MaskingJsonFormatter(JsonFormatter):
-    """One JSON object a line. Values are masked one by one before serialising, as the masking
-    formatter masks its text, since masking the serialised line could turn a JSON number of six
-    digits or more into something that is not JSON."""
+class HashingJsonFormatter(JsonFormatter):
+    """One JSON object a line. Values go through the net one by one before serialising, since
+    hashing the serialised line could break its JSON; numbers stay numbers."""
 
-    def __init__(self) -> None:
+    def __init__(self, log_hash: LogHash) -> None:
         super().__init__(
             "{levelname}{name}{process}{message}",
             style="{",
@@ -73,23 +100,67 @@ class MaskingJsonFormatter(JsonFormatter):
             # uvicorn adds a copy of its message with terminal colours.
             reserved_attrs=[*RESERVED_ATTRS, "color_message"],
         )
+        self._log_hash = log_hash
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(_safe_copy(record))
+
+    def formatException(self, ei: _ExcInfo) -> str:  # noqa: N802 - logging's name
+        return _exception_text(ei)
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
-        # The request id is exempt: it exists to be searched for as it is, a generated hex one
-        # often holds a run of digits, and an incoming one is refused when it holds an email.
         return {
-            key: value if key == "request_id" else _masked(value) for key, value in log_data.items()
+            key: value if key in _TRUSTED_FIELDS else self._scrubbed(value)
+            for key, value in log_data.items()
         }
 
+    def _scrubbed(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return scrub(value, self._log_hash)
+        if isinstance(value, dict):
+            return {key: self._scrubbed(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._scrubbed(item) for item in value]
+        return value
 
-def _masked(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask(value)
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_masked(item) for item in value]
-    return value
+
+def _exception_text(ei: _ExcInfo) -> str:
+    return "" if ei[1] is None else exception_text(ei[1])
+
+
+def _safe_copy(record: logging.LogRecord) -> logging.LogRecord:
+    """The record, its message already formatted from parts that may be logged. The copy leaves
+    the caller's record as it was for any other handler."""
+    safe = logging.makeLogRecord(record.__dict__)
+    safe.msg = _safe_message(record)
+    safe.args = None
+    safe.exc_text = None
+    return safe
+
+
+def _safe_message(record: logging.LogRecord) -> str:
+    # Libraries log exceptions as the message (strawberry) or as an argument (the neo4j driver's
+    # "will be retried (%s)"): their messages may quote values, so they are described instead.
+    message = _loggable(record.msg)
+    args: tuple[object, ...] | Mapping[str, object] | None = record.args
+    if isinstance(args, tuple):
+        args = tuple(_loggable(arg) for arg in args)
+    elif isinstance(args, Mapping):
+        args = {key: _loggable(arg) for key, arg in args.items()}
+    try:
+        text = str(message) % args if args else str(message)
+    except (TypeError, ValueError, KeyError):
+        # Left to logging, a bad format would print the raw arguments to stderr.
+        return f"unformattable log message at {record.pathname}:{record.lineno}"
+    if record.name == "asyncio":
+        # "Task exception was never retrieved" and its kin go on with the repr of the failed
+        # future, the exception's message and all; the exception itself is in exc_info.
+        return text.partition("\n")[0]
+    return text
+
+
+def _loggable(value: object) -> object:
+    return describe_exception(value) if isinstance(value, BaseException) else value
 
 
 class _RequestId(logging.Filter):
@@ -101,17 +172,34 @@ class _RequestId(logging.Filter):
 
 
 def configure_logging(
-    level: str, stream: TextIO = sys.stderr, log_format: str = "json"
+    level: str, stream: TextIO = sys.stderr, log_format: str = "json", *, log_hash: LogHash
 ) -> logging.Handler:
     handler = logging.StreamHandler(stream)
     if log_format == "json":
-        handler.setFormatter(MaskingJsonFormatter())
+        handler.setFormatter(HashingJsonFormatter(log_hash))
     else:
-        handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(
+            HashingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", log_hash)
+        )
     handler.addFilter(_RequestId())
+    _Installed.log_hash = log_hash
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # The driver's DEBUG output is the Bolt wire, parameters and all.
     logging.getLogger("neo4j").setLevel(max(logging.WARNING, root.level))
+    for name in _SILENCED_LOGGERS:
+        logging.getLogger(name).disabled = True
+    if log_hash.ephemeral_because is not None:
+        logging.getLogger(__name__).warning("%s", log_hash.ephemeral_because)
     return handler
+
+
+def configure_logging_from(settings: Settings, log_format: str | None = None) -> logging.Handler:
+    """configure_logging with the settings' level and format, and the install's log hash key
+    (made on first use)."""
+    return configure_logging(
+        settings.log_level,
+        log_format=log_format or settings.log_format,
+        log_hash=service_log_hash(settings),
+    )

@@ -12,7 +12,7 @@ import uvicorn
 
 from graphdb.driver import Neo4jConnection
 from graphdb.local.server import LocalNeo4j, LocalNeo4jError, running_pid
-from resolvers.runtime.logs import configure_logging
+from resolvers.runtime.logs import configure_logging_from
 from resolvers.runtime.settings import Settings
 from resolvers.runtime.wiring import configured_connection, local_config, running_local_connection
 
@@ -24,7 +24,7 @@ WORKER_APP = "resolvers.runtime.worker:create_worker_app"
 
 def main() -> int:
     settings = Settings.from_environment()
-    configure_logging(settings.log_level, log_format=settings.log_format)
+    configure_logging_from(settings)
     local: LocalNeo4j | None = None
     try:
         with ExitStack() as cleanup:
@@ -59,10 +59,13 @@ def main() -> int:
                 host=settings.host,
                 port=settings.port,
                 log_level=settings.log_level.lower(),
-                # Uvicorn's loggers propagate to the masking handler set up above.
+                # Uvicorn's loggers propagate to the hashing handler set up above.
                 log_config=None,
                 # resolvers.http.middleware.request_log writes the one access line per request.
                 access_log=False,
+                # No WebSocket route is served, and uvicorn's WebSocket protocols log each
+                # handshake's raw path and query string (which may hold an email).
+                ws="none",
                 # Slow clients: an idle keep-alive connection is closed after KEEP_ALIVE_SECONDS;
                 # with MAX_CONNECTIONS connections open or requests running, a process answers
                 # new requests 503 (it still accepts connections). Bodies have a deadline of their

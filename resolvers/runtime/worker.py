@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from resolvers.http.app import create_app
-from resolvers.runtime.logs import configure_logging
+from resolvers.runtime.logs import configure_logging_from
 from resolvers.runtime.settings import Settings
 from resolvers.runtime.wiring import configured_connection
 
@@ -15,7 +15,7 @@ def create_worker_app() -> Starlette:
     """uvicorn's factory: a worker process gets only an import string and the environment."""
     settings = Settings.from_environment()
     # Worker processes start with logging as Python leaves it; uvicorn configures none here.
-    configure_logging(settings.log_level, log_format=settings.log_format)
+    configure_logging_from(settings)
     connection = configured_connection(settings)
     if connection is None:
         raise RuntimeError("NEO4J_URI is unset: start the service with `identity serve`")

@@ -1,5 +1,5 @@
 """Security rules checked on the code and files alone: parameterised Cypher only, no default
-database password, Neo4j with auth, masked logs."""
+database password, Neo4j with auth, no identifier or raw request data handed to a log call."""
 
 from __future__ import annotations
 
@@ -10,11 +10,27 @@ from pathlib import Path
 import yaml
 
 from graphdb.local.server import LocalNeo4jConfig, _neo4j_conf
-from resolvers.runtime.logs import mask
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [p for folder in ("graphdb", "resolvers", "schema", "bench", "tests") for p in (ROOT / folder).rglob("*.py")]  # fmt: skip  # noqa: E501
 CYPHER_CALLS = {"run", "execute_query"}
+SERVICE_SOURCES = [p for folder in ("graphdb", "resolvers", "schema") for p in (ROOT / folder).rglob("*.py")]  # fmt: skip  # noqa: E501
+LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical", "log"}
+# Names whose values are an email, a phone number, or what a client sent as it sent it.
+UNLOGGABLE = {
+    "email",
+    "phone",
+    "phone_number",
+    "phoneNumber",
+    "identify_input",
+    "payload",
+    "body",
+    "path",
+    "raw_path",
+    "query_string",
+    "headers",
+    "url",
+}
 
 
 def _built_strings(tree: ast.AST) -> Iterator[tuple[int, str]]:
@@ -67,7 +83,50 @@ def test_the_local_neo4j_runs_with_auth(tmp_path: Path) -> None:
     assert "dbms.security.auth_enabled=true" in _neo4j_conf(LocalNeo4jConfig(tmp_path)).splitlines()
 
 
-def test_mask_hides_emails_and_phone_numbers() -> None:
-    text = mask("lorraine@hillvalley.edu called from +15550100199, then 123456")
+def _logged_unloggables(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """Arguments of log calls (log.info(...), logger.warning(...)) that name an identifier or raw
+    request data: as a variable, an attribute or a subscript key (scope["path"])."""
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in LOG_CALLS or not isinstance(node.func.value, ast.Name):
+            continue
+        if node.func.value.id not in {"log", "logger", "logging"}:
+            continue
+        for argument in [*node.args[1:], *(keyword.value for keyword in node.keywords)]:
+            for part in ast.walk(argument):
+                name = _name_of(part)
+                if name in UNLOGGABLE:
+                    yield node.lineno, name
 
-    assert text == "l***@hillvalley.edu called from +*********99, then ****56"
+
+def _name_of(node: ast.AST) -> str | None:
+    """`email`, `request.email` and `scope["email"]` all name an email."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def test_no_log_call_is_handed_an_identifier_or_raw_request_data() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line} {name}"
+        for path in SERVICE_SOURCES
+        for line, name in _logged_unloggables(ast.parse(path.read_text()))
+    ]
+
+    assert offenders == []
+
+
+def test_the_check_itself_spots_a_logged_path_and_email() -> None:
+    tree = ast.parse(
+        'log.exception("on %s", scope["path"])\n'
+        'logger.info("x", extra={"who": request.email})\n'
+        'log.warning("%s", phone_number)\n'
+        'log.info("fine %s", route)'
+    )
+
+    assert list(_logged_unloggables(tree)) == [(1, "path"), (2, "email"), (3, "phone_number")]

@@ -1,4 +1,5 @@
-"""Per request: an id (kept from X-Request-ID when sane), one access log line, the HTTP metrics."""
+"""Per request: an id (kept from X-Request-ID when safe), one access log line, the HTTP metrics.
+The line names the route's template, never the path or query string, which are the client's."""
 
 from __future__ import annotations
 
@@ -12,12 +13,22 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers.http import metrics
-from resolvers.runtime.logs import identify_outcomes, request_id
+from resolvers.runtime.logs import identify_hashes, identify_outcomes, request_id
 
 log = logging.getLogger(__name__)
 
-# Visible ASCII, no spaces: it goes into a response header and every log line of the request.
-_SANE_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
+# The id goes into a response header and, as it is, into every log line of the request (it must
+# be searchable as the client sent it), so it is admitted only when it cannot carry an email or a
+# phone number in any form the service accepts: letters, digits and `. _ : -` only (no @ or %, so
+# no email, plain or URL-encoded; no +, brackets or spaces), and a letter among them (so not
+# 555-010-0199 or 73519). Digits beside a letter stay possible (order-5550100199): what a client
+# writes into its own ids is its choice, and UUIDs must pass.
+_SAFE_REQUEST_ID = re.compile(r"(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9._:-]{1,128}")
+# A method is any token a client sends (`73519` is one to h11 and httptools); the log line and the
+# metrics name the standard ones and OTHER for the rest.
+_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
 
 
 class RequestLog:
@@ -33,8 +44,10 @@ class RequestLog:
         started = time.perf_counter()
         current_id = _incoming_id(scope) or uuid.uuid4().hex
         outcomes: list[str] = []
+        hashes: list[str] = []
         id_token = request_id.set(current_id)
         outcomes_token = identify_outcomes.set(outcomes)
+        hashes_token = identify_hashes.set(hashes)
         status = 500
         done = False
 
@@ -42,7 +55,8 @@ class RequestLog:
             nonlocal done
             if not done:
                 done = True
-                _observe(scope, current_id, status, time.perf_counter() - started, outcomes)
+                seconds = time.perf_counter() - started
+                _observe(scope, current_id, status, seconds, outcomes=outcomes, hashes=hashes)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -60,6 +74,7 @@ class RequestLog:
         finally:
             # No answer was completed: the client went away, or an error escaped.
             finish()
+            identify_hashes.reset(hashes_token)
             identify_outcomes.reset(outcomes_token)
             request_id.reset(id_token)
 
@@ -68,17 +83,20 @@ def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
             text = value.decode("latin-1")
-            # The logs never mask the id (see resolvers.runtime.logs), so it must not carry an
-            # email.
-            email_like = "@" in text or "%40" in text
-            return text if _SANE_REQUEST_ID.fullmatch(text) and not email_like else None
+            return text if _SAFE_REQUEST_ID.fullmatch(text) else None
     return None
 
 
 def _observe(
-    scope: Scope, current_id: str, status: int, seconds: float, outcomes: list[str]
+    scope: Scope,
+    current_id: str,
+    status: int,
+    seconds: float,
+    *,
+    outcomes: list[str],
+    hashes: list[str],
 ) -> None:
-    method: str = scope["method"]
+    method: str = scope["method"] if scope["method"] in _METHODS else "OTHER"
     route = _route_template(scope)
     metrics.observe_request(method, route, status, seconds)
     fields: dict[str, object] = {
@@ -90,6 +108,10 @@ def _observe(
     }
     if outcomes:
         fields["outcome"] = ",".join(outcomes)
+    if hashes:
+        # Keyed hashes of the identified emails and phones: `identity log-hash VALUE` gives the
+        # one to grep for.
+        fields["identifiers"] = hashes
     log.info("%s %s %d", method, route, status, extra=fields)
 
 

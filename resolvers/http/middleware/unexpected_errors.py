@@ -13,8 +13,8 @@ log = logging.getLogger(__name__)
 
 class UnexpectedErrors:
     """Middleware just inside the request log (so a 500 is logged as one request): an unexpected
-    exception is logged once, with its trace (masked by the log formatter), and answered 500 with
-    the JSON error body, never with the trace."""
+    exception is logged once, with its trace (the log formatter withholds its message), and
+    answered 500 with the JSON error body, never with the trace."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -33,6 +33,8 @@ class UnexpectedErrors:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception:
-            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            # Not the path: it is the client's, and may hold an email. The request id leads to
+            # the request's access line, which names the route's template.
+            log.exception("unexpected error while serving a request")
             if not started:
                 await error_response(INTERNAL_ERROR)(scope, receive, send)

@@ -1,0 +1,117 @@
+"""The keyed hash logs carry instead of an email or phone number (HMAC-SHA256 with a per-install
+secret), and that secret: LOG_HASH_KEY, else a file made on first use."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graphdb.local.private_files import private_dir, write_private
+from resolvers.core.identifiers import (
+    InvalidIdentifier,
+    canonical_email_or_error,
+    canonical_phone_or_error,
+)
+from resolvers.runtime.settings import Settings
+
+# 64 bits: values of one install collide only past billions of them. What keeps a reader of the
+# logs from testing guesses is the key, not the length.
+TOKEN_HEX_CHARS = 16
+
+
+class LogHashKeyError(Exception):
+    """The key is set but cannot be used: its file is unreadable or empty."""
+
+
+@dataclass(frozen=True)
+class LogHash:
+    key: bytes = field(repr=False)
+    # Set when the install's key could be neither read nor made: this process hashes with a key
+    # of its own, which no other process shares, and its log says so once.
+    ephemeral_because: str | None = None
+
+    def token(self, kind: str, value: str) -> str:
+        """`email:3f2a9c01b2d4e5f6`: the kind stays readable, the value does not. The kind is
+        hashed too, so that one string hashes differently as an email and as a phone."""
+        digest = hmac.new(self.key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        return f"{kind}:{digest[:TOKEN_HEX_CHARS]}"
+
+    def email(self, value: str) -> str:
+        """The token of the email's canonical form, as identify stores it; an invalid one's
+        trimmed, lower-cased text (the same transform, unchecked)."""
+        canonical = canonical_email_or_error(value)
+        if isinstance(canonical, InvalidIdentifier):
+            canonical = value.strip().lower()
+        return self.token("email", canonical)
+
+    def phone(self, value: str) -> str:
+        """The token of the phone's canonical form; an invalid one's digits and plus signs (the
+        canonical form of a valid one is exactly those)."""
+        canonical = canonical_phone_or_error(value)
+        if isinstance(canonical, InvalidIdentifier):
+            canonical = "".join(char for char in value if char.isdigit() or char == "+")
+        return self.token("phone", canonical)
+
+
+def read_key(settings: Settings) -> bytes | None:
+    """LOG_HASH_KEY, else the text of LOG_HASH_KEY_FILE; None when that file does not exist."""
+    if settings.log_hash_key is not None:
+        return str(settings.log_hash_key).encode()
+    path = settings.log_hash_key_file
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise LogHashKeyError(f"cannot read the log hash key in {path}: {error}") from error
+    if not text:
+        raise LogHashKeyError(f"the log hash key file {path} is empty")
+    # The text itself is the key, so LOG_HASH_KEY set to the file's text hashes alike.
+    return text.encode()
+
+
+def install_key(settings: Settings) -> bytes:
+    """read_key, making the key file first when there is none."""
+    key = read_key(settings)
+    if key is None:
+        _make_key_file(settings.log_hash_key_file)
+        key = read_key(settings)
+    if key is None:
+        raise LogHashKeyError(f"{settings.log_hash_key_file} vanished as it was made")
+    return key
+
+
+def service_log_hash(settings: Settings) -> LogHash:
+    """The install's key, or, when it can be neither read nor made (a read-only file system),
+    a key of this process's own: its hashes then match no other process's, and nothing is lost
+    but that."""
+    try:
+        return LogHash(install_key(settings))
+    except (LogHashKeyError, OSError) as error:
+        reason = (
+            f"No log hash key ({error}): this process hashes emails and phone numbers with a "
+            "key of its own, which neither other processes nor `identity log-hash` share. Set "
+            "LOG_HASH_KEY, or LOG_HASH_KEY_FILE to a writable place."
+        )
+        return LogHash(secrets.token_bytes(32), ephemeral_because=reason)
+
+
+def _make_key_file(path: Path) -> None:
+    """256 random bits, in a file that appears whole and 0600 or not at all. Two workers starting
+    at once each write a file of their own, then link it to the name: a link, unlike a rename,
+    never replaces, so the first one's key is the one both read back."""
+    if not path.parent.exists():
+        private_dir(path.parent)
+    own = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    try:
+        write_private(own, secrets.token_hex(32) + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(own, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            own.unlink()
