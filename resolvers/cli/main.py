@@ -16,7 +16,9 @@ from graphdb.local.server import (
 )
 from resolvers.cli import check_graph
 from resolvers.cli.importing.command import run_import_command
+from resolvers.cli.log_hash import log_hash_command
 from resolvers.runtime import serve
+from resolvers.runtime.logs import configure_logging_from
 from resolvers.runtime.settings import Settings
 from resolvers.runtime.wiring import local_config
 
@@ -105,9 +107,17 @@ def _echo_addresses(home: Path) -> None:
 
 
 @main.command()
-def check() -> None:
+@click.option(
+    "--show-pii",
+    is_flag=True,
+    help="Print emails and phone numbers as they are; by default, as the logs' keyed hashes.",
+)
+def check(show_pii: bool) -> None:
     """List every invariant violation in the graph; exit 1 if there is one (`make check-graph`)."""
-    raise SystemExit(check_graph.main())
+    raise SystemExit(check_graph.main(show_pii=show_pii))
+
+
+main.add_command(log_hash_command)
 
 
 @main.command(name="import")
@@ -128,8 +138,10 @@ def import_command(file: Path, concurrency: int, limit: int | None, restart: boo
     Rows are applied in created_at order with the service's linking rules. Rejected rows go to
     FILE.rejected.csv with their reasons. Interrupted (Ctrl-C, kill), the same command resumes.
     """
+    settings = Settings.from_environment()
+    # The repository logs a row that fails on its own data with its error, and the driver the
+    # errors it retries: through the service's net, never Python's bare last-resort handler.
+    configure_logging_from(settings, log_format="text")
     raise SystemExit(
-        run_import_command(
-            Settings.from_environment(), file, concurrency=concurrency, limit=limit, restart=restart
-        )
+        run_import_command(settings, file, concurrency=concurrency, limit=limit, restart=restart)
     )
