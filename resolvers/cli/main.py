@@ -16,6 +16,7 @@ from graphdb.local.server import (
 )
 from resolvers.cli import check_graph
 from resolvers.cli.importing.command import run_import_command
+from resolvers.cli.keys import keys
 from resolvers.cli.log_hash import log_hash_command
 from resolvers.runtime import serve
 from resolvers.runtime.logs import configure_logging_from
@@ -104,6 +105,9 @@ def _echo_addresses(home: Path) -> None:
         bolt, http = ports
         click.echo(f"Bolt: bolt://127.0.0.1:{bolt}")
         click.echo(f"Neo4j Browser: http://127.0.0.1:{http}/browser/")
+
+
+main.add_command(keys)
 
 
 @main.command()

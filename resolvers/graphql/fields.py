@@ -75,6 +75,8 @@ async def resolve_contact(
             )
     except DatabaseUnavailable as error:
         raise _unavailable(info, error) from error
+    # A read of someone's data is as worth tracing as a write.
+    note_identifiers(email, phone_number)
     return None if cluster is None else Identity.from_record(cluster)
 
 

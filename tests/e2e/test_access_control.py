@@ -373,3 +373,19 @@ def test_a_flood_from_one_key_is_answered_429_with_retry_after(
     assert len(answers) - len(limited) <= 5
     assert limited[0].json()["error"]["code"] == "rate_limited"
     assert 1 <= int(limited[0].headers["Retry-After"]) <= 2
+
+
+def test_the_access_line_names_the_key_never_the_key_itself(
+    secured: tuple[Service, Keys],
+) -> None:
+    service, keys = secured
+
+    request_id, status = _metrics_call(service, keys.by_scope[Scope.METRICS], "named")
+
+    assert status == 200
+    log = service.log.read_text()
+    [line] = [
+        json.loads(text) for text in log.splitlines() if text.startswith("{") and request_id in text
+    ]
+    assert line["key"] == "only-metrics"
+    assert keys.by_scope[Scope.METRICS] not in log

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from graphdb.errors import DatabaseUnavailable
 from resolvers.core.access import ANYONE, Authenticator, Caller
 from resolvers.core.access import Scope as KeyScope
+from resolvers.graphql.transport import error_response as graphql_error_response
 from resolvers.http.rate_limits import RateLimits
 from resolvers.rest.errors import ApiError, error_response, unavailable
 
@@ -101,15 +102,9 @@ def _bearer_key(scope: Scope) -> str | None:
 
 
 def _refusal(path: str, error: ApiError) -> JSONResponse:
+    # GraphQL clients read errors[].extensions.code, with the same HTTP status as REST's.
     if path == "/graphql":
-        # GraphQL clients read errors[].extensions.code, with the same HTTP status as REST's.
-        response = JSONResponse(
-            {
-                "data": None,
-                "errors": [{"message": error.message, "extensions": {"code": error.code}}],
-            },
-            status_code=error.status,
-        )
+        response = graphql_error_response(error.status, error.code, error.message)
         if error.status == 503:
             response.headers["Retry-After"] = "2"
     else:

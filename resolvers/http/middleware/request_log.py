@@ -108,6 +108,10 @@ def _observe(
     }
     if outcomes:
         fields["outcome"] = ",".join(outcomes)
+    caller = scope.get("state", {}).get("caller")
+    if caller is not None and caller.name is not None:
+        # Which API key made it (AUTH on): key names are chosen by operators, never secrets.
+        fields["key"] = caller.name
     if hashes:
         # Keyed hashes of the identified emails and phones: `identity log-hash VALUE` gives the
         # one to grep for.
