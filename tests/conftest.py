@@ -74,7 +74,7 @@ def neo4j_server(request: pytest.FixtureRequest) -> Iterator[Neo4jConnection]:
     if _docker_answers():
         from testcontainers.community.neo4j import Neo4jContainer  # noqa: PLC0415
 
-        with Neo4jContainer("neo4j:5.26-community", password="test-password") as container:
+        with Neo4jContainer("neo4j:5.26.30-community", password="test-password") as container:
             yield Neo4jConnection(container.get_connection_url(), "neo4j", "test-password")
         return
     server: LocalNeo4j = request.getfixturevalue("local_neo4j")
