@@ -21,6 +21,7 @@ from resolvers.core.access import Authenticator
 from resolvers.graphql.app import GraphQLApp
 from resolvers.graphql.schema import GraphQLLimits, build_schema
 from resolvers.http.api_docs import docs_endpoint
+from resolvers.http.browser_guide import PREFIX as BROWSER_GUIDE_PREFIX
 from resolvers.http.browser_guide import browser_origins, guide_endpoint, style_endpoint
 from resolvers.http.errors import handle_error
 from resolvers.http.health import healthz, readyz
@@ -63,10 +64,30 @@ async def _warm_up(repository: ContactRepository, bound: float) -> None:
     )
 
 
+# Paths served without a key while keys are required: they hold no data.
+OPEN_PATHS = ("/healthz", "/readyz")
+DEV_TOOL_PATHS = ("/openapi.json", "/docs")
+DEV_TOOL_PREFIXES = (GRAPHIQL.route, SWAGGER_UI.route)
+
+
+def _log_access_mode(settings: Settings) -> None:
+    # A TLS proxy on the same host forwarding to 127.0.0.1 turns AUTH=auto off: say so.
+    log.info(
+        "API keys %s (AUTH=%s, HOST=%s); dev tools %s",
+        "required" if settings.auth_required else "NOT required",
+        settings.auth,
+        settings.host,
+        "served" if settings.dev_tools_exposed else "off",
+    )
+
+
 def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[State]:
         driver, repository = build_repository(settings, connection, Neo4jMetrics())
+        keys = ApiKeyStore(driver, connection.database, settings.request_timeout)
+        authenticator = Authenticator(keys, settings.rate_limit_default)
+        _log_access_mode(settings)
         warming_up: asyncio.Task[None] | None = None
         try:
             try:
@@ -82,14 +103,14 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
                     warming_up = asyncio.create_task(_warm_up(repository, settings.warm_up_seconds))
                 else:
                     repository.warmed_up = True
-            keys = ApiKeyStore(driver, connection.database, settings.request_timeout)
-            authenticator = Authenticator(keys, settings.rate_limit_default)
             yield {"repository": repository, "authenticator": authenticator}
         finally:
             if warming_up is not None:
                 warming_up.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await warming_up
+            with contextlib.suppress(DatabaseUnavailable):
+                await authenticator.flush()  # the keys' last uses of the final seconds
             await repository.close()
             await driver.close()
 
@@ -141,7 +162,15 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
                 browser_origins=browser_origins(settings),
             ),
             # Before the body is read: a caller without a key costs no more than its headers.
-            Middleware(Authentication, required=settings.auth_required),
+            Middleware(
+                Authentication,
+                required=settings.auth_required,
+                open_paths=OPEN_PATHS + (DEV_TOOL_PATHS if settings.dev_tools_exposed else ()),
+                open_prefixes=(
+                    BROWSER_GUIDE_PREFIX,
+                    *(DEV_TOOL_PREFIXES if settings.dev_tools_exposed else ()),
+                ),
+            ),
             Middleware(
                 BodySizeLimit,
                 max_bytes=settings.max_body_bytes,

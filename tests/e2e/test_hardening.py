@@ -224,7 +224,11 @@ async def _dev_tools(
     locked = dataclasses.replace(settings, auth="required", expose_dev_tools=exposed)
     async with app_client(locked, neo4j) as client:
         return DevTools(
-            paths={path: await client.get(path) for path in DEV_TOOL_PATHS},
+            # With a key: without one, every path but the open ones is a 401 (deny by default).
+            paths={
+                path: await client.get(path, headers={"authorization": f"Bearer {key}"})
+                for path in DEV_TOOL_PATHS
+            },
             graphiql=await client.get("/graphql", headers={"accept": "text/html"}),
             introspection=await client.post(
                 "/graphql",
@@ -239,7 +243,7 @@ async def test_dev_tools_are_not_routed_while_keys_are_required(
 ) -> None:
     tools = await _dev_tools(driver, neo4j, settings, exposed=False)
 
-    # Not there at all, so no key check comes before the 404.
+    # Not there at all: even a valid key finds nothing.
     for path, response in tools.paths.items():
         assert (response.status_code, _rest_code(response)) == (404, "not_found"), path
     assert (tools.graphiql.status_code, _graphql_code(tools.graphiql)) == (404, "not_found")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+# Starlette's own: the router matches on exactly this path.
+from starlette._utils import get_route_path
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -21,9 +23,8 @@ from resolvers.rest.errors import ApiError, error_response, unavailable
 
 log = logging.getLogger(__name__)
 
-# The scopes each protected path needs. The REST shim answers with the whole cluster, PII and
-# all, so it needs read as well as identify. Paths not here (health, the Browser guide, the dev
-# tools when served) are open.
+# The scopes each API path needs, beyond a valid key. The REST shim answers with the whole
+# cluster, PII and all, so it needs read as well as identify.
 NEEDED: dict[str, tuple[KeyScope, ...]] = {
     "/graphql": (),
     "/identify": (KeyScope.IDENTIFY, KeyScope.READ),
@@ -34,32 +35,52 @@ _OPEN_METHODS = {"/graphql": frozenset({"GET", "HEAD"})}
 
 
 class Authentication:
-    def __init__(self, app: ASGIApp, required: bool) -> None:
+    """Deny by default: every path needs a valid key unless the app lists it as open (health,
+    the Browser guide, the dev tools when served), so a route added later is never left open by
+    omission."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        required: bool,
+        open_paths: tuple[str, ...] = (),
+        open_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.required = required
+        self.open_paths = frozenset(open_paths)
+        self.open_prefixes = open_prefixes
         self.rate_limits = RateLimits()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        needed = NEEDED.get(path)
-        if (
-            not self.required
-            or needed is None
-            or scope["method"] in _OPEN_METHODS.get(path, frozenset())
-        ):
-            scope["state"]["caller"] = ANYONE
-            await self.app(scope, receive, send)
+        # The path as the router will match it: behind a root path (a proxy's prefix), the raw
+        # path starts with that prefix, and a check on it would miss every route.
+        path = get_route_path(scope)
+        if not self.required or self._open(path, scope["method"]):
+            await self._serve(scope, receive, send, ANYONE)
             return
         authenticator: Authenticator = scope["state"]["authenticator"]
         try:
-            caller = await self._caller(scope, authenticator, needed)
+            caller = await self._caller(scope, authenticator, NEEDED.get(path, ()))
         except ApiError as error:
             await _refusal(path, error)(scope, receive, send)
             return
-        scope["state"]["caller"] = caller
+        await self._serve(scope, receive, send, caller)
+
+    def _open(self, path: str, method: str) -> bool:
+        return (
+            path in self.open_paths
+            or path.startswith(self.open_prefixes)
+            or method in _OPEN_METHODS.get(path, frozenset())
+        )
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, caller: Caller) -> None:
+        # A copy: the state dict may be shared by every request of the app (asgi-lifespan
+        # shares it; uvicorn copies it per request), and the caller is this request's own.
+        scope["state"] = {**scope["state"], "caller": caller}
         await self.app(scope, receive, send)
 
     async def _caller(
