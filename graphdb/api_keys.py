@@ -26,6 +26,7 @@ class KeyNameTaken(Exception):
 @dataclass(frozen=True)
 class ApiKeyRecord:
     name: str
+    key_hash: str
     scopes: tuple[str, ...]
     # Requests per second; None: the service's default.
     rate: float | None
@@ -37,6 +38,7 @@ class ApiKeyRecord:
         last_used = node.get("lastUsedAt")
         return cls(
             name=node["name"],
+            key_hash=node["hash"],
             scopes=tuple(node["scopes"]),
             rate=node.get("rate"),
             created_at=node["createdAt"].to_native(),
@@ -69,9 +71,14 @@ class ApiKeyStore:
             raise KeyNameTaken(name) from error
         return records[0]
 
-    async def use(self, key_hash: str) -> ApiKeyRecord | None:
-        records = await self._write(cypher.USE_KEY, hash=key_hash)
-        return records[0] if records else None
+    async def refresh(self, used: list[str]) -> list[ApiKeyRecord]:
+        """Records that the keys named `used` were used, then returns every key."""
+        async with (
+            unavailable_as_error(),
+            asyncio.timeout(self._timeout),
+            self._driver.session(database=self._database) as session,
+        ):
+            return await session.execute_write(_record_use_and_list, used)
 
     async def all_keys(self) -> list[ApiKeyRecord]:
         async with (
@@ -104,6 +111,12 @@ async def _keys(
 ) -> list[ApiKeyRecord]:
     result = await tx.run(statement, params)
     return [ApiKeyRecord.from_node(record["key"]) async for record in result]
+
+
+async def _record_use_and_list(tx: AsyncManagedTransaction, used: list[str]) -> list[ApiKeyRecord]:
+    if used:
+        await (await tx.run(cypher.RECORD_USE, names=used)).consume()
+    return await _keys(tx, cypher.LIST_KEYS, {})
 
 
 async def _revoke(tx: AsyncManagedTransaction, name: str) -> int:

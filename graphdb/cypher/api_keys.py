@@ -13,12 +13,13 @@ CREATE (key:ApiKey {name: $name, hash: $hash, scopes: $scopes, rate: $rate,
 RETURN key
 """
 
-# A lookup is also the key's last use: services look a key up again at most every few seconds,
-# so this write is rare, and `keys list` is exact to those seconds.
-USE_KEY: LiteralString = """
-MATCH (key:ApiKey {hash: $hash})
+# Services hold every key's hash in memory, refreshed every few seconds while they serve: an
+# unknown key is refused without asking Neo4j. A refresh first records the last use of the keys
+# used since the one before, so `keys list` is exact to those seconds.
+RECORD_USE: LiteralString = """
+UNWIND $names AS name
+MATCH (key:ApiKey {name: name})
 SET key.lastUsedAt = datetime()
-RETURN key
 """
 
 LIST_KEYS: LiteralString = """

@@ -23,6 +23,7 @@ from resolvers.runtime.wiring import configured_connection, running_local_connec
 
 T = TypeVar("T")
 NAME_PATTERN = r"[A-Za-z0-9._-]{1,64}"
+MOST_RATE = 1e6
 
 
 def _with_store(work: Callable[[ApiKeyStore], Awaitable[T]]) -> T:
@@ -47,6 +48,13 @@ def _name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     return value
 
 
+def _rate(value: float | None) -> float | None:
+    # FloatRange lets nan through, and inf would overflow the limiter's arithmetic.
+    if value is not None and not (0 < value <= MOST_RATE):
+        raise click.BadParameter(f"give requests per second, above 0 and at most {MOST_RATE:g}")
+    return value
+
+
 @click.group()
 def keys() -> None:
     """API keys: needed by every API call while AUTH is on (docs/SECURITY.md)."""
@@ -64,7 +72,8 @@ def keys() -> None:
 )
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0, min_open=True),
+    type=float,
+    callback=lambda _ctx, _param, value: _rate(value),
     help="Requests per second (per service process), bursts of twice it. "
     "Default: RATE_LIMIT_DEFAULT.",
 )

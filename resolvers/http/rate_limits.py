@@ -37,6 +37,8 @@ class RateLimits:
     def _item(self, rate: float) -> RateLimitItem:
         item = self._items.get(rate)
         if item is None:
-            amount = max(1, round(rate * BURST_SECONDS))
-            item = self._items[rate] = RateLimitItemPerSecond(amount, BURST_SECONDS)
+            # A rate under one request per BURST_SECONDS gets a window of one request.
+            seconds = max(BURST_SECONDS, math.ceil(1 / rate))
+            amount = max(1, round(rate * seconds))
+            item = self._items[rate] = RateLimitItemPerSecond(amount, seconds)
         return item

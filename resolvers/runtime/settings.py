@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,7 +155,7 @@ def _comma_list(value: str) -> tuple[str, ...]:
 
 def _positive_float(value: str) -> float:
     number = float(value)
-    if not number > 0:
+    if not (number > 0 and math.isfinite(number)):
         raise ValueError(f"must be a positive number, not {value}")
     return number
 

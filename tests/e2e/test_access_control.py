@@ -47,14 +47,24 @@ async def _make_keys(connection: Neo4jConnection) -> Keys:
             await store.create(name, key_hash(key), tuple(s.value for s in scopes), rate)
             return key
 
-        keys = Keys(
+        return Keys(
             by_scope={scope: await make(f"only-{scope.value}", (scope,)) for scope in Scope},
             identify_and_read=await make("backend", (Scope.IDENTIFY, Scope.READ)),
             revoked=await make("revoked", tuple(Scope)),
             slow=await make("slow", (Scope.IDENTIFY, Scope.READ), rate=2),
         )
-        await store.revoke("revoked")
-        return keys
+
+
+async def _revoke(connection: Neo4jConnection, name: str) -> None:
+    async with create_driver(connection) as driver:
+        assert await ApiKeyStore(driver, connection.database).revoke(name)
+
+
+def _until_refused(service: Service, key: str) -> None:
+    """Revoked a moment ago: polls until the service refuses the key, within the promise."""
+    revoked_at = time.monotonic()
+    while _metrics_call(service, key, "revoking")[1] != 401:
+        assert time.monotonic() - revoked_at < REVOKED_WITHIN_SECONDS
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +94,10 @@ def secured(
             timeout=30,
         )
         assert answer.status_code == 200, answer.text
+        # The revoked key was in use (held by the service as valid) when it was revoked.
+        assert _metrics_call(service, keys.revoked, "in-use")[1] == 200
+        asyncio.run(_revoke(neo4j, "revoked"))
+        _until_refused(service, keys.revoked)
         yield service, keys
     finally:
         service.stop()
@@ -328,10 +342,6 @@ def test_a_revoked_key_is_refused_by_every_worker_within_seconds(
                 "to-revoke", key_hash(key), ("metrics",), None
             )
 
-    async def revoke() -> None:
-        async with create_driver(neo4j) as driver:
-            assert await ApiKeyStore(driver, neo4j.database).revoke("to-revoke")
-
     asyncio.run(create())
     # Both workers have the key in their caches, as valid.
     served: dict[str, int] = {}
@@ -341,7 +351,7 @@ def test_a_revoked_key_is_refused_by_every_worker_within_seconds(
         assert status == 200
         served[request_id] = status
 
-    asyncio.run(revoke())
+    asyncio.run(_revoke(neo4j, "to-revoke"))
     revoked_at = time.monotonic()
     # Until the deadline, any answer may come; after it, every worker refuses.
     while time.monotonic() - revoked_at < REVOKED_WITHIN_SECONDS:
@@ -389,3 +399,44 @@ def test_the_access_line_names_the_key_never_the_key_itself(
     ]
     assert line["key"] == "only-metrics"
     assert keys.by_scope[Scope.METRICS] not in log
+
+
+FRAGMENTS = [
+    # A named fragment, an alias, and a document whose other operation is the one named.
+    'mutation M { identify(input: {email: "{email}"}) { ...Values } } '
+    "fragment Values on Identity { primaryContactId emails }",
+    'mutation { mine: identify(input: {email: "{email}"}) { ... on Identity { mail: emails } } }',
+    'query Q { __typename } mutation M { identify(input: {email: "{email}"}) '
+    "{ ... on Identity { phoneNumbers } } }",
+]
+
+
+@pytest.mark.parametrize("document", FRAGMENTS)
+def test_a_mutation_reaching_values_by_any_route_is_refused_before_it_runs(
+    secured: tuple[Service, Keys], document: str
+) -> None:
+    service, keys = secured
+    email = f"fragment{time.monotonic_ns()}@hillvalley.edu"
+
+    response = httpx.post(
+        f"{service.url}/graphql",
+        json={"query": document.replace("{email}", email), "operationName": "M"}
+        if " M " in document
+        else {"query": document.replace("{email}", email)},
+        headers=_bearer(keys.by_scope[Scope.IDENTIFY]),
+        timeout=30,
+    )
+
+    assert response.status_code == 403, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "forbidden"
+    assert not _written(service, keys.by_scope[Scope.READ], email)
+
+
+def test_no_key_ever_reaches_the_log(secured: tuple[Service, Keys]) -> None:
+    service, keys = secured
+    log = service.log.read_text()
+
+    assert "Bearer" not in log
+    for key in (*keys.by_scope.values(), keys.identify_and_read, keys.revoked, keys.slow):
+        assert key not in log
+        assert key.removeprefix("idk_") not in log
