@@ -96,11 +96,13 @@ class Authentication:
             raise unavailable() from None
         if caller is None:
             raise ApiError(401, "unauthenticated", "The API key is unknown or revoked.")
+        # Known from here on, so that the access line of a 403 or 429 names the key.
+        scope["state"] = {**scope["state"], "caller": caller}
         # Counted before the scope check: a key hammering what it may not do is slowed down too.
         if (seconds := self.rate_limits.retry_after(caller)) is not None:
             raise RateLimited(seconds)
         if not caller.may(*needed):
-            names = " and ".join(scope.value for scope in needed)
+            names = " and ".join(each.value for each in needed)
             raise ApiError(403, "forbidden", f"This API key lacks the scope {names}.")
         return caller
 
