@@ -99,8 +99,8 @@ class Authenticator:
         digest = key_hash(key)
         caller = (await self._current(KEY_CACHE_SECONDS)).get(digest)
         if caller is None:
-            # Perhaps made a moment ago: a new key works at once, while made-up ones cost Neo4j
-            # at most one read per process every UNKNOWN_KEY_READ_SECONDS.
+            # Perhaps made a moment ago: a new key works within UNKNOWN_KEY_READ_SECONDS, while
+            # made-up ones cost Neo4j at most one read per process that often.
             caller = (await self._current(UNKNOWN_KEY_READ_SECONDS)).get(digest)
         if caller is not None and caller.name is not None:
             self._used.add(caller.name)
