@@ -93,3 +93,15 @@ async def test_paths_holding_no_data_are_open(
     client, _ = secured
 
     assert (await client.get(path)).status_code == 200
+
+
+async def test_health_probes_answer_any_host_and_the_api_only_its_own(
+    secured: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, key = secured
+    pod = {"host": "10.1.2.3:8000"}
+
+    assert (await client.get("/healthz", headers=pod)).status_code == 200
+    refused = await client.get("/metrics", headers={**pod, "Authorization": f"Bearer {key}"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "invalid_host"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 # Starlette's own parser, so a Host header means here what it means to TrustedHostMiddleware
 # (port stripped, IPv6 brackets kept, malformed values refused); the version is pinned.
-from starlette._utils import parse_host_header
+from starlette._utils import get_route_path, parse_host_header
 from starlette.datastructures import Headers
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -37,7 +37,7 @@ class TrustedHosts(TrustedHostMiddleware):
         if (
             scope["type"] != "http"
             or self.allow_any
-            or scope["path"] in self.open_paths
+            or get_route_path(scope) in self.open_paths
             or self._allowed(Headers(scope=scope).get("host"))
         ):
             await self.app(scope, receive, send)
