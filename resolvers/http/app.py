@@ -153,7 +153,7 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
             Middleware(
                 TrustedHosts,
                 allowed_hosts=settings.allowed_hosts,
-                open_paths=("/healthz", "/readyz"),
+                open_paths=OPEN_PATHS,
             ),
             Middleware(UnexpectedErrors),
             Middleware(

@@ -9,11 +9,17 @@ from graphdb.errors import DatabaseUnavailable
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    """An answer other than success: its status, code and message, and the headers that go with
+    it (Retry-After, WWW-Authenticate) in whichever shape, REST's or GraphQL's, it is given."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
 INTERNAL_ERROR = ApiError(500, "internal_error", "An unexpected error occurred.")
@@ -42,13 +48,12 @@ INVALID_HOST = ApiError(400, "invalid_host", "The Host header names no host this
 
 
 def unavailable() -> ApiError:
-    return ApiError(503, DatabaseUnavailable.code, DatabaseUnavailable.answer)
+    return ApiError(503, DatabaseUnavailable.code, DatabaseUnavailable.answer, {"Retry-After": "2"})
 
 
 def error_response(error: ApiError) -> JSONResponse:
-    headers = {"Retry-After": "2"} if error.status == 503 else None
     return JSONResponse(
         {"error": {"code": error.code, "message": error.message}},
         status_code=error.status,
-        headers=headers,
+        headers=error.headers,
     )

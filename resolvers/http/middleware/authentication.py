@@ -7,8 +7,6 @@ since one document may ask for several.
 
 from __future__ import annotations
 
-import logging
-
 # Starlette's own: the router matches on exactly this path.
 from starlette._utils import get_route_path
 from starlette.responses import JSONResponse
@@ -18,10 +16,9 @@ from graphdb.errors import DatabaseUnavailable
 from resolvers.core.access import ANYONE, Authenticator, Caller
 from resolvers.core.access import Scope as KeyScope
 from resolvers.graphql.transport import error_response as graphql_error_response
+from resolvers.http.errors import api_error_for
 from resolvers.http.rate_limits import RateLimits
-from resolvers.rest.errors import ApiError, error_response, unavailable
-
-log = logging.getLogger(__name__)
+from resolvers.rest.errors import ApiError, error_response
 
 # The scopes each API path needs, beyond a valid key. The REST shim answers with the whole
 # cluster, PII and all, so it needs read as well as identify.
@@ -60,15 +57,15 @@ class Authentication:
         # path starts with that prefix, and a check on it would miss every route.
         path = get_route_path(scope)
         if not self.required or self._open(path, scope["method"]):
-            await self._serve(scope, receive, send, ANYONE)
-            return
-        authenticator: Authenticator = scope["state"]["authenticator"]
-        try:
-            caller = await self._caller(scope, authenticator, NEEDED.get(path, ()))
-        except ApiError as error:
-            await _refusal(path, error)(scope, receive, send)
-            return
-        await self._serve(scope, receive, send, caller)
+            _set_caller(scope, ANYONE)
+        else:
+            authenticator: Authenticator = scope["state"]["authenticator"]
+            try:
+                await self._authenticate(scope, authenticator, NEEDED.get(path, ()))
+            except ApiError as error:
+                await _refusal(path, error)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
     def _open(self, path: str, method: str) -> bool:
         return (
@@ -77,40 +74,47 @@ class Authentication:
             or method in _OPEN_METHODS.get(path, frozenset())
         )
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send, caller: Caller) -> None:
-        # A copy: the state dict may be shared by every request of the app (asgi-lifespan
-        # shares it; uvicorn copies it per request), and the caller is this request's own.
-        scope["state"] = {**scope["state"], "caller": caller}
-        await self.app(scope, receive, send)
-
-    async def _caller(
+    async def _authenticate(
         self, scope: Scope, authenticator: Authenticator, needed: tuple[KeyScope, ...]
-    ) -> Caller:
+    ) -> None:
+        """Sets the request's caller, or raises the refusal."""
         key = _bearer_key(scope)
         if key is None:
-            raise ApiError(401, "unauthenticated", "Send an API key: Authorization: Bearer <key>.")
+            raise _unauthenticated("Send an API key: Authorization: Bearer <key>.")
         try:
             caller = await authenticator.caller(key)
         except DatabaseUnavailable as error:
-            log.warning("database unavailable: %s", error)
-            raise unavailable() from None
+            raise api_error_for(error) from None
         if caller is None:
-            raise ApiError(401, "unauthenticated", "The API key is unknown or revoked.")
+            raise _unauthenticated("The API key is unknown or revoked.")
         # Known from here on, so that the access line of a 403 or 429 names the key.
-        scope["state"] = {**scope["state"], "caller": caller}
+        _set_caller(scope, caller)
         # Counted before the scope check: a key hammering what it may not do is slowed down too.
         if (seconds := self.rate_limits.retry_after(caller)) is not None:
-            raise RateLimited(seconds)
+            raise ApiError(
+                429,
+                "rate_limited",
+                "Too many requests for this API key; slow down.",
+                {"Retry-After": str(seconds)},
+            )
         if not caller.may(*needed):
             names = " and ".join(each.value for each in needed)
-            raise ApiError(403, "forbidden", f"This API key lacks the scope {names}.")
-        return caller
+            raise ApiError(
+                403,
+                "forbidden",
+                f"This API key lacks the scope {names}.",
+                {"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+            )
 
 
-class RateLimited(ApiError):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(429, "rate_limited", "Too many requests for this API key; slow down.")
-        self.retry_after = retry_after
+def _set_caller(scope: Scope, caller: Caller) -> None:
+    # A copy: the state dict may be shared by every request of the app (asgi-lifespan shares
+    # it; uvicorn copies it per request), and the caller is this request's own.
+    scope["state"] = {**scope["state"], "caller": caller}
+
+
+def _unauthenticated(message: str) -> ApiError:
+    return ApiError(401, "unauthenticated", message, {"WWW-Authenticate": "Bearer"})
 
 
 def _bearer_key(scope: Scope) -> str | None:
@@ -127,15 +131,5 @@ def _bearer_key(scope: Scope) -> str | None:
 def _refusal(path: str, error: ApiError) -> JSONResponse:
     # GraphQL clients read errors[].extensions.code, with the same HTTP status as REST's.
     if path == "/graphql":
-        response = graphql_error_response(error.status, error.code, error.message)
-        if error.status == 503:
-            response.headers["Retry-After"] = "2"
-    else:
-        response = error_response(error)
-    if error.status == 401:
-        response.headers["WWW-Authenticate"] = "Bearer"
-    elif error.status == 403:
-        response.headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
-    elif isinstance(error, RateLimited):
-        response.headers["Retry-After"] = str(error.retry_after)
-    return response
+        return graphql_error_response(error.status, error.code, error.message, error.headers)
+    return error_response(error)
