@@ -7,11 +7,13 @@ is no dictionary to try against it, and a lookup must cost microseconds on every
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, LiteralString
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession
 from neo4j.exceptions import ConstraintError
 
 from graphdb.cypher import api_keys as cypher
@@ -55,55 +57,39 @@ class ApiKeyStore:
         self._database = database
         self._timeout = timeout
 
-    async def prepare(self) -> None:
-        async with unavailable_as_error(), asyncio.timeout(self._timeout):
-            for statement in cypher.API_KEY_CONSTRAINTS:
-                await self._driver.execute_query(statement, database_=self._database)
-
     async def create(
         self, name: str, key_hash: str, scopes: tuple[str, ...], rate: float | None
     ) -> ApiKeyRecord:
+        params = {"name": name, "hash": key_hash, "scopes": list(scopes), "rate": rate}
         try:
-            records = await self._write(
-                cypher.CREATE_KEY, name=name, hash=key_hash, scopes=list(scopes), rate=rate
-            )
+            async with self._session() as session:
+                records = await session.execute_write(_keys, cypher.CREATE_KEY, params)
         except ConstraintError as error:
             raise KeyNameTaken(name) from error
         return records[0]
 
     async def refresh(self, used: list[str]) -> list[ApiKeyRecord]:
         """Records that the keys named `used` were used, then returns every key."""
-        async with (
-            unavailable_as_error(),
-            asyncio.timeout(self._timeout),
-            self._driver.session(database=self._database) as session,
-        ):
+        async with self._session() as session:
             return await session.execute_write(_record_use_and_list, used)
 
     async def all_keys(self) -> list[ApiKeyRecord]:
-        async with (
-            unavailable_as_error(),
-            asyncio.timeout(self._timeout),
-            self._driver.session(database=self._database) as session,
-        ):
+        async with self._session() as session:
             return await session.execute_read(_keys, cypher.LIST_KEYS, {})
 
     async def revoke(self, name: str) -> bool:
-        async with (
-            unavailable_as_error(),
-            asyncio.timeout(self._timeout),
-            self._driver.session(database=self._database) as session,
-        ):
+        async with self._session() as session:
             revoked: int = await session.execute_write(_revoke, name)
         return revoked > 0
 
-    async def _write(self, statement: LiteralString, **params: Any) -> list[ApiKeyRecord]:
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
         async with (
             unavailable_as_error(),
             asyncio.timeout(self._timeout),
             self._driver.session(database=self._database) as session,
         ):
-            return await session.execute_write(_keys, statement, params)
+            yield session
 
 
 async def _keys(

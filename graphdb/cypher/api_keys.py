@@ -1,11 +1,7 @@
-"""API keys: a name, the SHA-256 of the secret (never the secret), scopes and a rate."""
+"""API keys: a name, the SHA-256 of the secret (never the secret), scopes and a rate. Their
+uniqueness constraints are with the others, in graphdb/cypher/schema.py."""
 
 from typing import LiteralString
-
-API_KEY_CONSTRAINTS: tuple[LiteralString, ...] = (
-    "CREATE CONSTRAINT api_key_name IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.name IS UNIQUE",
-    "CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.hash IS UNIQUE",
-)
 
 CREATE_KEY: LiteralString = """
 CREATE (key:ApiKey {name: $name, hash: $hash, scopes: $scopes, rate: $rate,

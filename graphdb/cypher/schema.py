@@ -2,8 +2,6 @@
 
 from typing import LiteralString
 
-from graphdb.cypher.api_keys import API_KEY_CONSTRAINTS
-
 # Reserves a block of ids in one short transaction of its own. `SET n.x = n.x + k` takes the
 # write lock before it reads, so concurrent reservations never overlap.
 RESERVE_CONTACT_IDS: LiteralString = """
@@ -19,7 +17,8 @@ CONSTRAINTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT phone_value IF NOT EXISTS FOR (p:Phone) REQUIRE p.value IS UNIQUE",
     "CREATE CONSTRAINT contact_id_sequence_name IF NOT EXISTS "
     "FOR (s:ContactIdSequence) REQUIRE s.name IS UNIQUE",
-    *API_KEY_CONSTRAINTS,
+    "CREATE CONSTRAINT api_key_name IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.name IS UNIQUE",
+    "CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.hash IS UNIQUE",
 )
 
 # The (label, property) pairs CONSTRAINTS makes unique: what readiness looks for.

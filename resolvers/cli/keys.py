@@ -14,8 +14,8 @@ from typing import TypeVar
 import click
 
 from graphdb.api_keys import ApiKeyRecord, ApiKeyStore, KeyNameTaken
-from graphdb.driver import create_driver
-from graphdb.errors import DatabaseUnavailable
+from graphdb.driver import create_driver, ensure_constraints
+from graphdb.errors import DatabaseUnavailable, unavailable_as_error
 from graphdb.local.server import LocalNeo4jError
 from resolvers.core.access import KEY_CACHE_SECONDS, Scope, key_hash, new_key
 from resolvers.runtime.settings import Settings
@@ -26,15 +26,18 @@ NAME_PATTERN = r"[A-Za-z0-9._-]{1,64}"
 MOST_RATE = 1e6
 
 
-def _with_store(work: Callable[[ApiKeyStore], Awaitable[T]]) -> T:
+def _with_store(work: Callable[[ApiKeyStore], Awaitable[T]], *, schema: bool = False) -> T:
+    """Runs the work on the keys of NEO4J_URI or the running local Neo4j; with `schema`, makes
+    the service's constraints first (a key's name is unique by one), as the service would."""
     settings = Settings.from_environment()
 
     async def run() -> T:
         connection = configured_connection(settings) or running_local_connection(settings)
         async with create_driver(connection) as driver:
-            store = ApiKeyStore(driver, connection.database, settings.request_timeout)
-            await store.prepare()
-            return await work(store)
+            if schema:
+                async with unavailable_as_error():
+                    await ensure_constraints(driver, connection.database)
+            return await work(ApiKeyStore(driver, connection.database, settings.request_timeout))
 
     try:
         return asyncio.run(run())
@@ -82,7 +85,9 @@ def create(name: str, scopes: tuple[str, ...], rate: float | None) -> None:
     key = new_key()
     unique = tuple(dict.fromkeys(scopes))
     try:
-        record = _with_store(lambda store: store.create(name, key_hash(key), unique, rate))
+        record = _with_store(
+            lambda store: store.create(name, key_hash(key), unique, rate), schema=True
+        )
     except KeyNameTaken as error:
         raise click.ClickException(str(error)) from error
     rate_text = "the default rate" if record.rate is None else f"{record.rate:g} requests/s"

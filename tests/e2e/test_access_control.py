@@ -40,7 +40,6 @@ class Keys:
 async def _make_keys(connection: Neo4jConnection) -> Keys:
     async with create_driver(connection) as driver:
         store = ApiKeyStore(driver, connection.database)
-        await store.prepare()
 
         async def make(name: str, scopes: tuple[Scope, ...], rate: float | None = 1000) -> str:
             key = new_key()

@@ -30,7 +30,6 @@ async def secured(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     root_path: str = request.param
     store = ApiKeyStore(driver, neo4j.database)
-    await store.prepare()
     key = new_key()
     await store.create("metrics-only", key_hash(key), ("metrics",), None)
     app = create_app(dataclasses.replace(settings, auth="required"), neo4j)

@@ -218,7 +218,6 @@ async def _dev_tools(
     driver: AsyncDriver, neo4j: Neo4jConnection, settings: Settings, *, exposed: bool
 ) -> DevTools:
     store = ApiKeyStore(driver, neo4j.database)
-    await store.prepare()
     key = new_key()
     await store.create("reader", key_hash(key), (Scope.READ.value,), None)
     locked = dataclasses.replace(settings, auth="required", expose_dev_tools=exposed)

@@ -10,22 +10,32 @@ import pytest
 from neo4j import AsyncDriver, Driver
 
 from graphdb.api_keys import ApiKeyRecord, ApiKeyStore, KeyNameTaken
-from graphdb.driver import Neo4jConnection
+from graphdb.driver import Neo4jConnection, ensure_constraints
 from graphdb.errors import DatabaseUnavailable
 from resolvers.core import access
 from resolvers.core.access import KEY_CACHE_SECONDS, Authenticator, Scope, key_hash, new_key
 from tests.support.cli import IDENTITY, cli_env
 
 
+class CountedStore(ApiKeyStore):
+    """The real store, counting the reads the authenticator makes of it."""
+
+    reads = 0
+
+    async def refresh(self, used: list[str]) -> list[ApiKeyRecord]:
+        self.reads += 1
+        return await super().refresh(used)
+
+
 @pytest.fixture
-async def store(driver: AsyncDriver, database: str) -> ApiKeyStore:
-    keys = ApiKeyStore(driver, database)
-    await keys.prepare()
-    return keys
+async def store(driver: AsyncDriver, database: str) -> CountedStore:
+    # The service's constraints: a key's name is unique by one.
+    await ensure_constraints(driver, database)
+    return CountedStore(driver, database)
 
 
 async def test_neo4j_keeps_the_hash_of_a_key_never_the_key(
-    store: ApiKeyStore, driver: AsyncDriver, database: str
+    store: CountedStore, driver: AsyncDriver, database: str
 ) -> None:
     key = new_key()
 
@@ -48,30 +58,13 @@ def test_keys_are_random_and_long() -> None:
     assert all(len(key) == len(access.KEY_PREFIX) + 43 for key in keys)
 
 
-class CountedStore(ApiKeyStore):
-    """The real store, counting the reads the authenticator makes of it."""
-
-    reads = 0
-
-    async def refresh(self, used: list[str]) -> list[ApiKeyRecord]:
-        self.reads += 1
-        return await super().refresh(used)
-
-
-@pytest.fixture
-async def counted(driver: AsyncDriver, database: str) -> CountedStore:
-    keys = CountedStore(driver, database)
-    await keys.prepare()
-    return keys
-
-
 async def test_a_key_stands_for_its_name_scopes_and_rate_until_it_is_revoked(
-    counted: CountedStore,
+    store: CountedStore,
 ) -> None:
     key = new_key()
-    await counted.create("frontend", key_hash(key), ("identify",), None)
+    await store.create("frontend", key_hash(key), ("identify",), None)
     clock = [1000.0]
-    authenticator = Authenticator(counted, default_rate=7.0, clock=lambda: clock[0])
+    authenticator = Authenticator(store, default_rate=7.0, clock=lambda: clock[0])
 
     caller = await authenticator.caller(key)
     assert caller is not None
@@ -80,62 +73,62 @@ async def test_a_key_stands_for_its_name_scopes_and_rate_until_it_is_revoked(
         frozenset({Scope.IDENTIFY}),
         7.0,
     )
-    assert await counted.revoke("frontend")
+    assert await store.revoke("frontend")
     # Remembered for a moment...
     clock[0] += KEY_CACHE_SECONDS / 2
     assert await authenticator.caller(key) == caller
     # ...and no longer.
     clock[0] += KEY_CACHE_SECONDS / 2
     assert await authenticator.caller(key) is None
-    assert not await counted.revoke("frontend")
+    assert not await store.revoke("frontend")
 
 
-async def test_made_up_keys_are_refused_without_asking_neo4j(counted: CountedStore) -> None:
-    authenticator = Authenticator(counted, default_rate=7.0, clock=lambda: 1000.0)
-    await counted.create("shop", key_hash(new_key()), ("identify",), None)
+async def test_made_up_keys_are_refused_without_asking_neo4j(store: CountedStore) -> None:
+    authenticator = Authenticator(store, default_rate=7.0, clock=lambda: 1000.0)
+    await store.create("shop", key_hash(new_key()), ("identify",), None)
 
     refused = [await authenticator.caller(new_key()) for _ in range(200)]
 
     assert refused == [None] * 200
-    assert counted.reads == 1
+    assert store.reads == 1
     assert await authenticator.caller("not-a-key") is None
 
 
-async def test_requests_arriving_together_share_one_read(counted: CountedStore) -> None:
+async def test_requests_arriving_together_share_one_read(store: CountedStore) -> None:
     key = new_key()
-    await counted.create("shop", key_hash(key), ("read",), None)
-    authenticator = Authenticator(counted, default_rate=7.0)
+    await store.create("shop", key_hash(key), ("read",), None)
+    authenticator = Authenticator(store, default_rate=7.0)
 
     callers = await asyncio.gather(*(authenticator.caller(key) for _ in range(50)))
 
     assert {caller.name if caller else None for caller in callers} == {"shop"}
-    assert counted.reads == 1
+    assert store.reads == 1
 
 
 async def test_the_keys_read_last_serve_while_neo4j_is_away(
-    counted: CountedStore, monkeypatch: pytest.MonkeyPatch
+    store: CountedStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     key = new_key()
-    await counted.create("shop", key_hash(key), ("read",), None)
+    await store.create("shop", key_hash(key), ("read",), None)
     clock = [1000.0]
-    authenticator = Authenticator(counted, default_rate=7.0, clock=lambda: clock[0])
+    authenticator = Authenticator(store, default_rate=7.0, clock=lambda: clock[0])
     assert await authenticator.caller(key) is not None
 
     async def unavailable(_used: list[str]) -> list[ApiKeyRecord]:
         raise DatabaseUnavailable("Neo4j is unavailable: test")
 
-    monkeypatch.setattr(counted, "refresh", unavailable)
+    monkeypatch.setattr(store, "refresh", unavailable)
     clock[0] += KEY_CACHE_SECONDS
 
     caller = await authenticator.caller(key)
     assert caller is not None
     assert caller.name == "shop"
-    fresh = Authenticator(counted, default_rate=7.0)
+    fresh = Authenticator(store, default_rate=7.0)
     with pytest.raises(DatabaseUnavailable):
         await fresh.caller(key)
 
 
-async def test_a_name_is_one_key(store: ApiKeyStore) -> None:
+async def test_a_name_is_one_key(store: CountedStore) -> None:
     await store.create("shop", key_hash(new_key()), ("identify",), None)
 
     with pytest.raises(KeyNameTaken):
@@ -143,20 +136,20 @@ async def test_a_name_is_one_key(store: ApiKeyStore) -> None:
 
 
 async def test_a_read_records_the_last_use_of_the_keys_used_since_the_one_before(
-    counted: CountedStore,
+    store: CountedStore,
 ) -> None:
     key = new_key()
-    await counted.create("shop", key_hash(key), ("identify",), None)
-    await counted.create("idle", key_hash(new_key()), ("identify",), None)
+    await store.create("shop", key_hash(key), ("identify",), None)
+    await store.create("idle", key_hash(new_key()), ("identify",), None)
     clock = [1000.0]
-    authenticator = Authenticator(counted, default_rate=7.0, clock=lambda: clock[0])
+    authenticator = Authenticator(store, default_rate=7.0, clock=lambda: clock[0])
     await authenticator.caller(key)
-    before = {record.name: record.last_used_at for record in await counted.all_keys()}
+    before = {record.name: record.last_used_at for record in await store.all_keys()}
 
     clock[0] += KEY_CACHE_SECONDS
     await authenticator.caller(key)
 
-    after = {record.name: record for record in await counted.all_keys()}
+    after = {record.name: record for record in await store.all_keys()}
     assert before == {"idle": None, "shop": None}
     assert after["idle"].last_used_at is None
     last_used = after["shop"].last_used_at
