@@ -13,6 +13,8 @@ from neo4j import AsyncDriver
 
 from bench.seed import customer_email, customer_phone
 from graphdb import cypher
+from graphdb.identify_tx import LinkRules
+from graphdb.requests import IdentifyRequest, row_params
 
 _UNUSED_ID = -1
 
@@ -36,8 +38,14 @@ async def profile(driver: AsyncDriver, database: str, customer: int) -> dict[str
             transaction = await session.begin_transaction()
             try:
                 statement: LiteralString = "PROFILE " + cypher.IDENTIFY_BATCH
-                row = params | {"index": 0, "id": _UNUSED_ID, "createdAt": None}
-                batch = {"rows": [row], "emails": [row["email"]], "phones": [row["phone"]]}
+                request = IdentifyRequest(params["email"], params["phone"])
+                row = row_params(0, request, contact_id=_UNUSED_ID)
+                batch = {
+                    "rows": [row],
+                    "emails": [row["email"]],
+                    "phones": [row["phone"]],
+                    "maxPerIdentifier": LinkRules().max_contacts_per_identifier,
+                }
                 result = await transaction.run(statement, batch=batch)
                 summary = await result.consume()
                 hits[name] = _db_hits(summary.profile or {})

@@ -14,12 +14,24 @@ WHERE contact.deletedAt IS NULL
 RETURN contact.id AS id,
        contact.email AS email,
        contact.phoneNumber AS phone,
+       contact.emailUnlinked AS emailUnlinked,
+       contact.phoneNumberUnlinked AS phoneUnlinked,
        contact.linkPrecedence AS precedence,
        contact.createdAt AS createdAt,
        COLLECT { MATCH (contact)-[:LINKED_TO]->(linked) RETURN linked.id } AS links,
        COLLECT { MATCH (contact)-[:HAS_EMAIL]->(e:Email) RETURN e.value } AS emailNodes,
        COLLECT { MATCH (contact)-[:HAS_PHONE]->(p:Phone) RETURN p.value } AS phoneNodes
 ORDER BY id
+"""
+
+# Values flagged as hubs, and the conflicts recorded for held-back merges.
+READ_HUBS_AND_CONFLICTS: LiteralString = """
+RETURN COLLECT { MATCH (e:Email) WHERE e.hub RETURN e.value } AS emailHubs,
+       COLLECT { MATCH (p:Phone) WHERE p.hub RETURN p.value } AS phoneHubs,
+       COLLECT {
+         MATCH (c:Conflict)
+         RETURN [c.key, c.emailSideId, c.phoneSideId, c.email, c.phoneNumber]
+       } AS conflicts
 """
 
 
@@ -33,6 +45,30 @@ class GraphContact:
     links: tuple[int, ...]
     email_nodes: tuple[str, ...]
     phone_nodes: tuple[str, ...]
+    # Why a value links nobody: "blocked" or "hub"; None when it links.
+    email_unlinked: str | None = None
+    phone_unlinked: str | None = None
+
+    @property
+    def linking_values(self) -> list[tuple[str, str]]:
+        """The values this contact links through: its Email and Phone nodes."""
+        return [("email", v) for v in self.email_nodes] + [("phone", v) for v in self.phone_nodes]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    key: str
+    email_side: int
+    phone_side: int
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class GraphState:
+    contacts: list[GraphContact]
+    hubs: frozenset[tuple[str, str]] = frozenset()
+    conflicts: tuple[Conflict, ...] = ()
 
 
 async def read_contacts(driver: AsyncDriver, database: str) -> list[GraphContact]:
@@ -47,13 +83,26 @@ async def read_contacts(driver: AsyncDriver, database: str) -> list[GraphContact
             links=tuple(r["links"]),
             email_nodes=tuple(r["emailNodes"]),
             phone_nodes=tuple(r["phoneNodes"]),
+            email_unlinked=r["emailUnlinked"],
+            phone_unlinked=r["phoneUnlinked"],
         )
         for r in records
     ]
 
 
+async def read_state(driver: AsyncDriver, database: str) -> GraphState:
+    contacts = await read_contacts(driver, database)
+    records, _, _ = await driver.execute_query(READ_HUBS_AND_CONFLICTS, database_=database)
+    record = records[0]
+    hubs = {("email", v) for v in record["emailHubs"]} | {("phone", v) for v in record["phoneHubs"]}
+    conflicts = tuple(Conflict(*row) for row in record["conflicts"])
+    return GraphState(contacts, frozenset(hubs), conflicts)
+
+
 def _components(contacts: list[GraphContact]) -> list[set[int]]:
-    """Connected components of the graph: shared emails and phones, and LINKED_TO (union-find).
+    """Connected components of the graph: shared Email and Phone nodes, and LINKED_TO
+    (union-find). A blocked value, or a hub past its cap, has no edge from the contacts it does
+    not link, so it joins nobody.
 
     LINKED_TO counts because a merge request is evidence too: "george + biff's phone" joins
     two clusters without creating a contact when it brings nothing new (docs/rules.md, rule 4).
@@ -68,10 +117,8 @@ def _components(contacts: list[GraphContact]) -> list[set[int]]:
 
     first_holder: dict[tuple[str, str], int] = {}
     for contact in contacts:
-        for key in (("email", contact.email), ("phone", contact.phone)):
-            if key[1] is None:
-                continue
-            holder = first_holder.setdefault((key[0], key[1]), contact.id)
+        for key in contact.linking_values:
+            holder = first_holder.setdefault(key, contact.id)
             parent[root(contact.id)] = root(holder)
         for linked in contact.links:
             if linked in parent:
@@ -82,26 +129,77 @@ def _components(contacts: list[GraphContact]) -> list[set[int]]:
     return list(groups.values())
 
 
-def find_violations(contacts: list[GraphContact]) -> list[str]:
+def find_violations(
+    contacts: list[GraphContact],
+    hubs: frozenset[tuple[str, str]] = frozenset(),
+    conflicts: tuple[Conflict, ...] = (),
+) -> list[str]:
     by_id = {c.id: c for c in contacts}
     violations: list[str] = []
     for contact in contacts:
-        violations.extend(_contact_violations(contact, by_id))
+        violations.extend(_contact_violations(contact, by_id, hubs))
     seen_pairs: dict[tuple[str | None, str | None], int] = {}
     for c in contacts:
+        if _links_nothing(c):
+            continue  # blocked or hub values only: each such sighting is a cluster of its own
         if (twin := seen_pairs.setdefault((c.email, c.phone), c.id)) != c.id:
             violations.append(f"contacts {twin} and {c.id} duplicate ({c.email}, {c.phone})")
-    for component in _components(contacts):
+    components = _components(contacts)
+    for component in components:
         violations.extend(_cluster_violations(sorted(component), by_id))
+    violations.extend(_conflict_violations(contacts, components, conflicts))
     return violations
 
 
-def _contact_violations(c: GraphContact, by_id: dict[int, GraphContact]) -> list[str]:
+def _links_nothing(contact: GraphContact) -> bool:
+    """Every value it carries is recorded as linking nobody (blocked, or a hub)."""
+    return (contact.email is None or contact.email_unlinked is not None) and (
+        contact.phone is None or contact.phone_unlinked is not None
+    )
+
+
+def _conflict_violations(
+    contacts: list[GraphContact], components: list[set[int]], conflicts: tuple[Conflict, ...]
+) -> list[str]:
+    """A conflict names two clusters its request bridged: the email's and the phone's. Once they
+    are one cluster it is settled (listed no more); until then each side still holds its value."""
+    cluster_of = {member: index for index, members in enumerate(components) for member in members}
+    holders: dict[tuple[str, str], set[int]] = {}
+    for contact in contacts:
+        for key in contact.linking_values:
+            holders.setdefault(key, set()).add(cluster_of[contact.id])
     found = []
-    if list(c.email_nodes) != ([] if c.email is None else [c.email]):
-        found.append(f"contact {c.id}: email {c.email!r} but HAS_EMAIL {list(c.email_nodes)}")
-    if list(c.phone_nodes) != ([] if c.phone is None else [c.phone]):
-        found.append(f"contact {c.id}: phone {c.phone!r} but HAS_PHONE {list(c.phone_nodes)}")
+    for conflict in conflicts:
+        sides = (conflict.email_side, conflict.phone_side)
+        if any(side not in cluster_of for side in sides):
+            found.append(f"conflict {conflict.key} names a contact that does not exist")
+            continue
+        email_side, phone_side = (cluster_of[side] for side in sides)
+        if email_side == phone_side:
+            continue
+        if email_side not in holders.get(("email", conflict.email), set()):
+            found.append(f"conflict {conflict.key}: its email is not in its email side's cluster")
+        if phone_side not in holders.get(("phone", conflict.phone), set()):
+            found.append(f"conflict {conflict.key}: its phone is not in its phone side's cluster")
+    return found
+
+
+def _contact_violations(
+    c: GraphContact, by_id: dict[int, GraphContact], hubs: frozenset[tuple[str, str]]
+) -> list[str]:
+    found = []
+    values = (
+        ("email", c.email, c.email_unlinked, c.email_nodes, "HAS_EMAIL"),
+        ("phone", c.phone, c.phone_unlinked, c.phone_nodes, "HAS_PHONE"),
+    )
+    for kind, value, unlinked, nodes, edge in values:
+        linked = value is not None and unlinked is None
+        if list(nodes) != ([value] if linked else []):
+            found.append(f"contact {c.id}: {kind} {value!r} but {edge} {list(nodes)}")
+        if unlinked == "hub" and (kind, value) not in hubs:
+            found.append(f"contact {c.id}: {kind} {value!r} unlinked as a hub, which it is not")
+        if unlinked not in (None, "hub", "blocked"):
+            found.append(f"contact {c.id}: {kind} unlinked for an unknown reason {unlinked!r}")
     if c.precedence == "primary" and c.links:
         found.append(f"primary {c.id} links to {list(c.links)}")
     if c.precedence == "secondary":
@@ -128,4 +226,5 @@ def _cluster_violations(members: list[int], by_id: dict[int, GraphContact]) -> l
 
 
 async def check_graph(driver: AsyncDriver, database: str) -> list[str]:
-    return find_violations(await read_contacts(driver, database))
+    state = await read_state(driver, database)
+    return find_violations(state.contacts, state.hubs, state.conflicts)

@@ -8,7 +8,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
 
 from neo4j import AsyncManagedTransaction
 
-from graphdb.records import IdentifyOutcome
+from graphdb.records import IdentifyOutcome, IdentityWarning
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -19,6 +19,8 @@ class RepositoryEvents(Protocol):
 
     def identified(self, outcome: IdentifyOutcome) -> None: ...
 
+    def warned(self, warning: IdentityWarning) -> None: ...
+
     def transaction_retried(self, transaction: str) -> None: ...
 
     def neo4j_failed(self, kind: str) -> None: ...
@@ -28,6 +30,9 @@ class RepositoryEvents(Protocol):
 
 class NoEvents:
     def identified(self, outcome: IdentifyOutcome) -> None:
+        pass
+
+    def warned(self, warning: IdentityWarning) -> None:
         pass
 
     def transaction_retried(self, transaction: str) -> None:

@@ -9,7 +9,14 @@ from typing import Any, LiteralString
 from neo4j import AsyncManagedTransaction, AsyncTransaction, Record
 
 from graphdb import cypher
-from graphdb.records import ClusterRecord, ContactRecord, IdentifyOutcome, IdentifyRecord
+from graphdb.records import (
+    ClusterRecord,
+    ContactRecord,
+    IdentifyOutcome,
+    IdentifyRecord,
+    IdentityWarning,
+    MemberRecord,
+)
 from graphdb.requests import BatchRow
 
 # A managed transaction for real work; an explicit one, rolled back, for warming Neo4j up.
@@ -18,6 +25,22 @@ Tx = AsyncManagedTransaction | AsyncTransaction
 # A torn read (a merge committing while a read runs) is retried; more than a few in a row would
 # mean a cluster merged continuously, and the last read is answered anyway.
 READ_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class LinkRules:
+    """The guards against over-merging that identify applies in Neo4j (docs/rules.md)."""
+
+    # A value carried by this many live contacts links no further contact: it is a hub.
+    max_contacts_per_identifier: int = 50
+    # A merge that would make a cluster larger than this is held back, and a conflict recorded.
+    max_cluster_contacts: int = 1000
+    # Secondaries relinked by one statement of a merge.
+    relink_chunk: int = 500
+
+    def __post_init__(self) -> None:
+        if min(self.max_contacts_per_identifier, self.max_cluster_contacts, self.relink_chunk) < 1:
+            raise ValueError("the link rules' limits are at least 1")
 
 
 class RowFailed(Exception):
@@ -51,6 +74,8 @@ class _Seen:
     via_phone: _Primary | None
     cluster: ClusterRecord | None
     created: IdentifyOutcome | None
+    # Fields whose value is a hub, and so linked nothing.
+    hubs: tuple[str, ...] = ()
 
     @property
     def primaries(self) -> dict[int, _Primary]:
@@ -63,6 +88,7 @@ class _Answer:
     outcome: IdentifyOutcome
     # The number of the transaction's last write this cluster was read after.
     read_after: int
+    warnings: tuple[tuple[IdentityWarning, str], ...] = ()
 
 
 @dataclass
@@ -88,7 +114,9 @@ class _Writes:
         return any(self.last_write_to.get(p, 0) > read_after for p in primary_ids)
 
 
-async def identify_batch_transaction(tx: Tx, rows: Sequence[BatchRow]) -> list[IdentifyRecord]:
+async def identify_batch_transaction(
+    tx: Tx, rows: Sequence[BatchRow], rules: LinkRules | None = None
+) -> list[IdentifyRecord]:
     """The identify transaction of a batch; the driver may run it again on a deadlock, so it only
     touches tx (and lends each row its id, the same one on every run).
 
@@ -101,68 +129,148 @@ async def identify_batch_transaction(tx: Tx, rows: Sequence[BatchRow]) -> list[I
     one at a time, each locking any further primary it needs: those locks can come out of the
     global order, and Neo4j then detects the cycle (DeadlockDetected) and the batch runs again.
     """
+    rules = rules or LinkRules()
     params = [row.params(index) for index, row in enumerate(rows)]
     emails = sorted({row.request.email for row in rows if row.request.email is not None})
     phones = sorted({row.request.phone for row in rows if row.request.phone is not None})
-    batch = {"rows": params, "emails": emails, "phones": phones}
+    batch = {
+        "rows": params,
+        "emails": emails,
+        "phones": phones,
+        "maxPerIdentifier": rules.max_contacts_per_identifier,
+    }
     result = await tx.run(cypher.IDENTIFY_BATCH, batch=batch)
     seen = sorted([_seen(record) async for record in result], key=lambda s: s.index)
     if [s.index for s in seen] != list(range(len(rows))):
         raise LookupError("the batch statement did not answer every row")
-    locked = set(seen[0].locked_ids) if seen else set()
-    writes = _Writes()
+    progress = _Progress(batch, rules, set(seen[0].locked_ids) if seen else set())
     answers: dict[int, _Answer] = {}
     for row_seen in seen:
         if row_seen.cluster is not None:
             outcome = row_seen.created or IdentifyOutcome.NOTHING_NEW
-            answers[row_seen.index] = _Answer(row_seen.cluster, outcome, read_after=0)
+            answers[row_seen.index] = _Answer(
+                row_seen.cluster, outcome, read_after=0, warnings=_hub_warnings(row_seen)
+            )
     for row_seen in seen:
         if row_seen.index not in answers:
             try:
                 answers[row_seen.index] = await _settle_row(
-                    tx, params[row_seen.index], row_seen, locked, writes
+                    tx, params[row_seen.index], row_seen, progress
                 )
             except (LookupError, ValueError) as error:
                 raise RowFailed(row_seen.index, error) from error
-    await _read_changed_clusters_again(tx, answers, writes)
-    return [IdentifyRecord(answers[i].cluster, answers[i].outcome) for i in range(len(rows))]
+    await _read_changed_clusters_again(tx, answers, progress.writes)
+    return [
+        IdentifyRecord(answers[i].cluster, answers[i].outcome, answers[i].warnings)
+        for i in range(len(rows))
+    ]
 
 
-async def _settle_row(
-    tx: Tx,
-    row: dict[str, Any],
-    seen: _Seen,
-    locked: set[int],
-    writes: _Writes,
-) -> _Answer:
+def _hub_warnings(seen: _Seen) -> tuple[tuple[IdentityWarning, str], ...]:
+    return tuple((IdentityWarning.HUB_IDENTIFIER, field) for field in seen.hubs)
+
+
+@dataclass
+class _Progress:
+    """What one run of the batch transaction holds so far: the batch statement's parameters, the
+    primaries locked, the writes made."""
+
+    batch: dict[str, Any]
+    rules: LinkRules
+    locked: set[int]
+    writes: _Writes = field(default_factory=_Writes)
+
+
+async def _settle_row(tx: Tx, row: dict[str, Any], seen: _Seen, progress: _Progress) -> _Answer:
     """A row the batch statement left undecided, in the same transaction.
 
     Its primaries are read again, locking any not held yet, until every one it sees is held and
     no write of this transaction changed them since they were read; then it is decided: a new
-    contact, a merge, or nothing new.
+    contact, a merge (or a merge held back, past the cluster cap), or nothing new.
     """
+    locked, writes, rules = progress.locked, progress.writes, progress.rules
     read_after = 0
     while _unsettled(seen, read_after, locked, writes):
         primary_ids = sorted(seen.primaries)
-        seen = await _lock_primaries_and_read(tx, primary_ids, row)
+        seen = await _lock_primaries_and_read(tx, progress.batch, primary_ids, row)
         locked.update(seen.locked_ids)
         read_after = writes.count
         if seen.created is not None:
             primary = _decided(seen).primary.id
-            return _Answer(_decided(seen), seen.created, writes.record([primary]))
+            return _Answer(
+                _decided(seen), seen.created, writes.record([primary]), _hub_warnings(seen)
+            )
 
     winner, *losers = sorted(seen.primaries.values(), key=lambda primary: primary.seniority)
-    if losers:
-        loser_ids = [loser.id for loser in losers]
-        merge = {"winnerId": winner.id, "loserIds": loser_ids}
-        record = await (await tx.run(cypher.MERGE_CLUSTERS_AND_READ, merge=merge)).single(
-            strict=True
-        )
-        cluster = _cluster(record)
-        if cluster is None:
-            raise LookupError("the merge returned no cluster")
-        return _Answer(cluster, IdentifyOutcome.MERGED, writes.record([winner.id, *loser_ids]))
-    return _Answer(_decided(seen), IdentifyOutcome.NOTHING_NEW, read_after)
+    if not losers:
+        return _Answer(_decided(seen), IdentifyOutcome.NOTHING_NEW, read_after, _hub_warnings(seen))
+    loser_ids = [loser.id for loser in losers]
+    if await cluster_size(tx, [winner.id, *loser_ids]) > rules.max_cluster_contacts:
+        return await _hold_back(tx, row, seen, writes.count)
+    cluster = await merge_clusters(tx, winner.id, loser_ids, rules.relink_chunk)
+    return _Answer(
+        cluster,
+        IdentifyOutcome.MERGED,
+        writes.record([winner.id, *loser_ids]),
+        _hub_warnings(seen),
+    )
+
+
+async def cluster_size(tx: Tx, primary_ids: list[int]) -> int:
+    """The contacts of these clusters together."""
+    result = await tx.run(cypher.CLUSTER_SIZES, sizes={"primaryIds": primary_ids})
+    record = await result.single(strict=True)
+    return int(record["contacts"])
+
+
+async def merge_clusters(tx: Tx, winner_id: int, loser_ids: list[int], chunk: int) -> ClusterRecord:
+    """The losers' secondaries, then the losers, link straight to the winner; every primary
+    must be locked. Relinked in chunks, so no statement holds a whole large cluster; conflicts
+    held back between them are settled."""
+    for loser_id in loser_ids:
+        relink = {"winnerId": winner_id, "loserId": loser_id, "chunk": chunk}
+        while True:
+            result = await tx.run(cypher.RELINK_SECONDARIES, relink=relink)
+            moved = (await result.single(strict=True))["moved"]
+            if moved < chunk:
+                break
+    merge = {
+        "winnerId": winner_id,
+        "loserIds": loser_ids,
+        "conflictKeys": [conflict_key(winner_id, loser_id) for loser_id in loser_ids],
+    }
+    record = await (await tx.run(cypher.DEMOTE_AND_READ, merge=merge)).single(strict=True)
+    cluster = _cluster(record)
+    if cluster is None:
+        raise LookupError("the merge returned no cluster")
+    return cluster
+
+
+def conflict_key(one: int, other: int) -> str:
+    """The conflicts between two clusters are one record, named by their primaries' ids."""
+    return f"{min(one, other)}:{max(one, other)}"
+
+
+async def _hold_back(tx: Tx, row: dict[str, Any], seen: _Seen, writes_so_far: int) -> _Answer:
+    """Nothing merges; the conflict is recorded, and the answer is the email's cluster (a row
+    bridges two clusters only through both its email and its phone)."""
+    if seen.via_email is None or seen.via_phone is None:
+        raise LookupError("a held-back merge needs a cluster by email and one by phone")
+    email_side, phone_side = seen.via_email.id, seen.via_phone.id
+    conflict = {
+        "key": conflict_key(email_side, phone_side),
+        "emailSideId": email_side,
+        "phoneSideId": phone_side,
+        "email": row["email"],
+        "phone": row["phone"],
+        "requestId": row["requestId"],
+    }
+    result = await tx.run(cypher.HOLD_BACK_AND_READ, conflict=conflict)
+    cluster = _cluster(await result.single(strict=True))
+    if cluster is None:
+        raise LookupError("the held-back merge read no cluster")
+    warnings = (*_hub_warnings(seen), (IdentityWarning.MERGE_HELD_BACK, "phoneNumber"))
+    return _Answer(cluster, IdentifyOutcome.MERGE_HELD_BACK, writes_so_far, warnings)
 
 
 def _unsettled(seen: _Seen, read_after: int, locked: set[int], writes: _Writes) -> bool:
@@ -174,9 +282,15 @@ def _unsettled(seen: _Seen, read_after: int, locked: set[int], writes: _Writes) 
     return len(seen.primaries) < 2 and seen.cluster is None
 
 
-async def _lock_primaries_and_read(tx: Tx, primary_ids: list[int], row: dict[str, Any]) -> _Seen:
-    batch = {"primaryIds": primary_ids, "rows": [row]}
-    result = await tx.run(cypher.LOCK_PRIMARIES_AND_READ, batch=batch)
+async def _lock_primaries_and_read(
+    tx: Tx, batch: dict[str, Any], primary_ids: list[int], row: dict[str, Any]
+) -> _Seen:
+    one_row = {
+        "primaryIds": primary_ids,
+        "rows": [row],
+        "maxPerIdentifier": batch["maxPerIdentifier"],
+    }
+    result = await tx.run(cypher.LOCK_PRIMARIES_AND_READ, batch=one_row)
     return _seen(await result.single(strict=True))
 
 
@@ -190,15 +304,23 @@ async def _read_changed_clusters_again(
     }
     if not stale:
         return
-    read = {"ids": sorted(set(stale.values()))}
-    result = await tx.run(cypher.READ_CLUSTERS_OF_CONTACTS, read=read)
+    clusters = await read_clusters_of_contacts(tx, sorted(set(stale.values())))
+    for index, contact_id in stale.items():
+        answer = answers[index]
+        answers[index] = _Answer(
+            clusters[contact_id], answer.outcome, writes.count, answer.warnings
+        )
+
+
+async def read_clusters_of_contacts(tx: Tx, contact_ids: list[int]) -> dict[int, ClusterRecord]:
+    """The cluster of each contact, by its id; read inside a transaction that holds the locks."""
+    result = await tx.run(cypher.READ_CLUSTERS_OF_CONTACTS, read={"ids": contact_ids})
     clusters: dict[int, ClusterRecord] = {}
     async for record in result:
         cluster = _cluster(record)
         if cluster is not None:
             clusters[record["contactId"]] = cluster
-    for index, contact_id in stale.items():
-        answers[index] = _Answer(clusters[contact_id], answers[index].outcome, writes.count)
+    return clusters
 
 
 def _decided(seen: _Seen) -> ClusterRecord:
@@ -216,6 +338,11 @@ def _seen(record: Record) -> _Seen:
         _primary(record["viaPhone"]),
         _cluster(record),
         _creation(record["created"]),
+        tuple(
+            field
+            for field, hub in (("email", record["emailHub"]), ("phoneNumber", record["phoneHub"]))
+            if hub
+        ),
     )
 
 
@@ -245,11 +372,22 @@ async def read_cluster_transaction(
     return cluster
 
 
+async def read_contacts_transaction(
+    tx: AsyncManagedTransaction, contact_ids: list[int]
+) -> list[ContactRecord]:
+    result = await tx.run(cypher.READ_CONTACTS, page={"ids": contact_ids})
+    found = {}
+    async for record in result:
+        node = record["contact"]
+        found[node["id"]] = ContactRecord.from_node(node, linked_id=node["linkedId"])
+    return [found[contact_id] for contact_id in contact_ids if contact_id in found]
+
+
 def _cluster(record: Record) -> ClusterRecord | None:
     if record["primary"] is None:
         return None
     primary = ContactRecord.from_node(record["primary"], linked_id=None)
     secondaries = tuple(
-        ContactRecord.from_node(node, linked_id=primary.id) for node in record["secondaries"]
+        MemberRecord(member_id, email, phone) for member_id, email, phone in record["secondaries"]
     )
     return ClusterRecord(primary, secondaries)

@@ -12,6 +12,7 @@ from typing import Any, LiteralString
 from neo4j import AsyncDriver
 
 from graphdb import cypher
+from graphdb.requests import IdentifyRequest, row_params
 
 # Values validation never lets through (no @; letters in a phone), so planning never locks a
 # real customer.
@@ -21,7 +22,7 @@ _MISSING_ID = -1
 
 
 def _row(index: int, email: str | None, phone: str | None) -> dict[str, Any]:
-    return {"index": index, "email": email, "phone": phone, "id": -1 - index, "createdAt": None}
+    return row_params(index, IdentifyRequest(email, phone), contact_id=-1 - index)
 
 
 # The identify statements plan with and without their create step: the contacts made are rolled
@@ -35,17 +36,43 @@ _STATEMENTS: list[tuple[LiteralString, dict[str, Any]]] = [
                 "rows": _ROWS,
                 "emails": sorted(row["email"] for row in _ROWS if row["email"]),
                 "phones": sorted(row["phone"] for row in _ROWS if row["phone"]),
+                "maxPerIdentifier": 50,
             }
         },
     ),
     (
         cypher.LOCK_PRIMARIES_AND_READ,
-        {"batch": {"primaryIds": [_MISSING_ID], "rows": [_row(3, _EMAIL, _PHONE)]}},
+        {
+            "batch": {
+                "primaryIds": [_MISSING_ID],
+                "rows": [_row(3, _EMAIL, _PHONE)],
+                "maxPerIdentifier": 50,
+            }
+        },
+    ),
+    (cypher.CLUSTER_SIZES, {"sizes": {"primaryIds": [_MISSING_ID]}}),
+    (
+        cypher.RELINK_SECONDARIES,
+        {"relink": {"winnerId": _MISSING_ID, "loserId": _MISSING_ID, "chunk": 500}},
     ),
     (
-        cypher.MERGE_CLUSTERS_AND_READ,
-        {"merge": {"winnerId": _MISSING_ID, "loserIds": [_MISSING_ID]}},
+        cypher.DEMOTE_AND_READ,
+        {"merge": {"winnerId": _MISSING_ID, "loserIds": [_MISSING_ID], "conflictKeys": ["-1:-1"]}},
     ),
+    (
+        cypher.HOLD_BACK_AND_READ,
+        {
+            "conflict": {
+                "key": "-1:-1",
+                "emailSideId": _MISSING_ID,
+                "phoneSideId": _MISSING_ID,
+                "email": _EMAIL,
+                "phone": _PHONE,
+                "requestId": None,
+            }
+        },
+    ),
+    (cypher.READ_CONTACTS, {"page": {"ids": [_MISSING_ID]}}),
     (cypher.READ_CLUSTERS_OF_CONTACTS, {"read": {"ids": [_MISSING_ID]}}),
     (cypher.READ_CLUSTER_BY_ID, {"id": _MISSING_ID}),
     (cypher.READ_CLUSTER_BY_EMAIL, {"email": _EMAIL}),

@@ -14,6 +14,8 @@ class IdentifyOutcome(Enum):
     ADDED_SECONDARY = "added_secondary"
     MERGED = "merged"
     NOTHING_NEW = "nothing_new"
+    # Two clusters the request bridged stay apart: the merge would pass MAX_CLUSTER_CONTACTS.
+    MERGE_HELD_BACK = "merge_held_back"
 
     @property
     def created(self) -> bool:
@@ -31,6 +33,12 @@ class ContactRecord:
     # shows times, and making time objects was most of the cost of a big cluster's answer.
     created: str
     updated: str
+    # The text the request sent, where it differs from the canonical value; and why a value links
+    # this contact to nobody ("blocked", "hub").
+    email_as_sent: str | None = None
+    phone_number_as_sent: str | None = None
+    email_unlinked: str | None = None
+    phone_number_unlinked: str | None = None
 
     @property
     def created_at(self) -> datetime:
@@ -50,6 +58,10 @@ class ContactRecord:
             link_precedence=node["linkPrecedence"],
             created=node["createdAt"],
             updated=node["updatedAt"],
+            email_as_sent=node.get("emailAsSent"),
+            phone_number_as_sent=node.get("phoneNumberAsSent"),
+            email_unlinked=node.get("emailUnlinked"),
+            phone_number_unlinked=node.get("phoneNumberUnlinked"),
         )
 
 
@@ -59,15 +71,26 @@ def _native(value: str) -> datetime:
 
 
 @dataclass(frozen=True)
+class MemberRecord:
+    """A contact of a cluster as its lists need it: id and values, no times."""
+
+    id: int
+    email: str | None
+    phone_number: str | None
+
+
+@dataclass(frozen=True)
 class ClusterRecord:
-    """A cluster read one hop from its primary; secondaries in (createdAt, id) order."""
+    """A cluster read one hop from its primary: the primary whole, the secondaries as members in
+    (createdAt, id) order."""
 
     primary: ContactRecord
-    secondaries: tuple[ContactRecord, ...]
+    secondaries: tuple[MemberRecord, ...]
 
     @property
-    def contacts(self) -> tuple[ContactRecord, ...]:
-        return (self.primary, *self.secondaries)
+    def contacts(self) -> tuple[MemberRecord, ...]:
+        primary = MemberRecord(self.primary.id, self.primary.email, self.primary.phone_number)
+        return (primary, *self.secondaries)
 
     @property
     def emails(self) -> list[str]:
@@ -83,7 +106,17 @@ def _distinct(values: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(value for value in values if value is not None))
 
 
+class IdentityWarning(Enum):
+    """Why an answer is not the whole story: a value that linked nobody, or a merge held back."""
+
+    BLOCKED_IDENTIFIER = "blocked_identifier"
+    HUB_IDENTIFIER = "hub_identifier"
+    MERGE_HELD_BACK = "merge_held_back"
+
+
 @dataclass(frozen=True)
 class IdentifyRecord:
     cluster: ClusterRecord
     outcome: IdentifyOutcome
+    # Per warning, the input fields it concerns ("email", "phoneNumber").
+    warnings: tuple[tuple[IdentityWarning, str], ...] = ()

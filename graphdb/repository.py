@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, LiteralString
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession, unit_of_work
@@ -14,14 +15,20 @@ from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession, unit_of_wo
 from graphdb import cypher
 from graphdb.batcher import Batcher
 from graphdb.committer import BatchCommitter, IdSource
+from graphdb.conflicts import ConflictRecord, list_conflicts, merge_on_purpose
 from graphdb.driver import ensure_constraints
 from graphdb.errors import unavailable_as_error
 from graphdb.events import CountedRuns, NoEvents, RepositoryEvents
-from graphdb.identify_tx import identify_batch_transaction, read_cluster_transaction
+from graphdb.identify_tx import (
+    LinkRules,
+    identify_batch_transaction,
+    read_cluster_transaction,
+    read_contacts_transaction,
+)
 from graphdb.ids import ContactIdAllocator
 from graphdb.outage import OutageGate
 from graphdb.planning import warm_up_plans
-from graphdb.records import ClusterRecord, IdentifyRecord
+from graphdb.records import ClusterRecord, ContactRecord, IdentifyRecord, IdentityWarning
 from graphdb.requests import IdentifyRequest
 from graphdb.warm_up import ScratchIds, WarmUpReport, warm_up_runtime
 
@@ -30,6 +37,10 @@ from graphdb.warm_up import ScratchIds, WarmUpReport, warm_up_runtime
 class RepositoryLimits:
     # A bound on any one call, retries included: a request ends in an answer or a 503.
     timeout: float = 10.0
+    # A bound on making the schema and planning every statement. A Neo4j whose JVM has just
+    # started plans slowly: 11 s for all of them here (the identify batch statement alone 6.5 s),
+    # against half a second once warm. Only the first requests of a process wait on it.
+    prepare_timeout: float = 60.0
     # Identify transactions in flight at once from this process at most, each a batch. A second
     # starts only when the one under way has run for `slot_patience` seconds (graphdb.batcher):
     # one at a time makes the largest batches, the cheapest for Neo4j and the driver.
@@ -38,6 +49,8 @@ class RepositoryLimits:
     # Requests in one identify transaction at most.
     batch_max: int = 64
     id_block_size: int = 64
+    # Hubs and the cluster cap (docs/rules.md).
+    link: LinkRules = field(default_factory=LinkRules)
 
 
 class ContactRepository:
@@ -66,7 +79,9 @@ class ContactRepository:
     ) -> Batcher[IdentifyRequest, IdentifyRecord]:
         # Neo4j ends the transaction itself a little before the caller gives up, so a request
         # that timed out leaves no locks behind it.
-        work = unit_of_work(timeout=self._limits.timeout * 0.9)(identify_batch_transaction)
+        work = unit_of_work(timeout=self._limits.timeout * 0.9)(
+            partial(identify_batch_transaction, rules=self._limits.link)
+        )
         committer = BatchCommitter(
             self._driver,
             self._database,
@@ -87,7 +102,7 @@ class ContactRepository:
         """Constraints, then every statement planned once, before traffic arrives."""
         async with (
             unavailable_as_error(self._events),
-            asyncio.timeout(self._limits.timeout),
+            asyncio.timeout(max(self._limits.timeout, self._limits.prepare_timeout)),
             self._outage.passage(),
             self._preparing,
         ):
@@ -133,14 +148,19 @@ class ContactRepository:
     ) -> IdentifyRecord:
         """Link one (email, phone) sighting into its cluster; arguments are already canonical.
 
-        created_at (timezone-aware) dates a historical sighting; None means now. Concurrent calls
-        share transactions (graphdb.batcher); each answer is its own request's cluster as
-        committed.
+        created_at (timezone-aware) dates a historical sighting; None means now.
         """
-        if created_at is not None and created_at.tzinfo is None:
+        return await self.identify_request(IdentifyRequest(email, phone, created_at))
+
+    async def identify_request(self, request: IdentifyRequest) -> IdentifyRecord:
+        """Link one sighting, its blocked values and as-sent texts included. Concurrent calls
+        share transactions (graphdb.batcher); each answer is its own request's cluster as
+        committed."""
+        if request.created_at is not None and request.created_at.tzinfo is None:
             # Neo4j would store a local time, which neither orders nor compares with zoned ones.
             raise ValueError("created_at must carry a timezone")
-        if email is None and phone is None:
+        values = (request.email, request.phone, request.blocked_email, request.blocked_phone)
+        if all(value is None for value in values):
             raise ValueError("identify needs an email or a phone")
         if not self._ready:
             await self.prepare()
@@ -151,9 +171,48 @@ class ContactRepository:
             # A request that arrives while Neo4j is known to be down fails here at once.
             self._outage.passage(),
         ):
-            record = await self._batcher.submit(IdentifyRequest(email, phone, created_at))
+            linked = await self._batcher.submit(request)
+        blocked = tuple(
+            (IdentityWarning.BLOCKED_IDENTIFIER, field)
+            for field, value in (
+                ("email", request.blocked_email),
+                ("phoneNumber", request.blocked_phone),
+            )
+            if value is not None
+        )
+        record = IdentifyRecord(linked.cluster, linked.outcome, blocked + linked.warnings)
         self._events.identified(record.outcome)
+        for warning, _field in record.warnings:
+            self._events.warned(warning)
         return record
+
+    async def merge_clusters(self, one: int, other: int) -> ClusterRecord | None:
+        """Merges the clusters of two contacts on purpose, past the cluster cap; None when a
+        contact does not exist."""
+        if not self._ready:
+            await self.prepare()
+        async with (
+            unavailable_as_error(self._events),
+            asyncio.timeout(self._limits.timeout),
+            self._outage.passage(),
+            self._driver.session(database=self._database) as session,
+        ):
+            work = CountedRuns(merge_on_purpose, "merge_clusters", self._events)
+            return await session.execute_write(work, (one, other), self._limits.link.relink_chunk)
+
+    async def conflicts(self, first: int, after: str | None) -> list[ConflictRecord]:
+        """Open conflicts, oldest first, up to `first` after the one with id `after`."""
+        async with self._read_session() as session:
+            work = CountedRuns(list_conflicts, "read_conflicts", self._events)
+            return await session.execute_read(work, first, after)
+
+    async def contacts(self, contact_ids: list[int]) -> list[ContactRecord]:
+        """Whole contacts, in the order asked (a page of a cluster); missing ones left out."""
+        if not contact_ids:
+            return []
+        async with self._read_session() as session:
+            work = CountedRuns(read_contacts_transaction, "read_contacts", self._events)
+            return await session.execute_read(work, contact_ids)
 
     @asynccontextmanager
     async def _read_session(self) -> AsyncIterator[AsyncSession]:

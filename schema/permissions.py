@@ -40,3 +40,10 @@ class CanRead(_NeedsScope):
 
     scope = "read"
     message = "This API key lacks the scope read."
+
+
+class CanAdmin(_NeedsScope):
+    """Held-back merges: listing them, and merging clusters on purpose."""
+
+    scope = "admin"
+    message = "This API key lacks the scope admin."

@@ -1,14 +1,54 @@
-"""GraphQL object types: Contact, Identity, LinkPrecedence, and the IdentifyInput input."""
+"""GraphQL object types: Contact, Identity, its warnings, Conflict, LinkPrecedence, and the
+IdentifyInput input."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Protocol
 
 import strawberry
+from graphql import GraphQLError
 
-from graphdb.records import ClusterRecord, ContactRecord
+from graphdb.conflicts import ConflictRecord
+from graphdb.records import ClusterRecord, ContactRecord, IdentityWarning
 from schema.permissions import CanRead
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+
+
+class ContactPages(Protocol):
+    """Where a page of whole contacts comes from (the repository); the schema only asks."""
+
+    async def contacts(self, contact_ids: list[int]) -> list[ContactRecord]: ...
+
+
+class PageError(GraphQLError):
+    """`first` or `after` out of bounds: answered as an error coded invalid_arguments."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": "invalid_arguments"})
+
+
+def page_size(first: int) -> int:
+    if not 1 <= first <= MAX_PAGE:
+        raise PageError(f"first must be 1 to {MAX_PAGE}.")
+    return first
+
+
+# The repository's warnings are the GraphQL enum (values blocked_identifier, ...).
+strawberry.enum(IdentityWarning, name="WarningCode")
+
+
+@strawberry.type(name="Warning", description="Why an answer is not the whole story.")
+class AnswerWarning:
+    code: IdentityWarning = strawberry.field(
+        description="blocked_identifier or hub_identifier: the value linked nobody (it is kept on "
+        "the contact); merge_held_back: the request bridged two clusters too large to merge, "
+        "and was answered with its email's cluster."
+    )
+    field: str = strawberry.field(description="The input field concerned: email or phoneNumber.")
 
 
 @strawberry.enum
@@ -26,6 +66,18 @@ class Contact:
     link_precedence: LinkPrecedence
     created_at: datetime
     updated_at: datetime
+    email_as_sent: str | None = strawberry.field(
+        description="The email as the request wrote it, when its canonical form differs."
+    )
+    phone_number_as_sent: str | None = strawberry.field(
+        description="The phone number as the request wrote it, when its canonical form differs."
+    )
+    email_unlinked: str | None = strawberry.field(
+        description="Why the email links this contact to nobody: blocked, or hub; null if it links."
+    )
+    phone_number_unlinked: str | None = strawberry.field(
+        description="Why the phone number links this contact to nobody: blocked, or hub."
+    )
 
     @classmethod
     def from_record(cls, record: ContactRecord) -> Contact:
@@ -33,6 +85,10 @@ class Contact:
             id=record.id,
             email=record.email,
             phone_number=record.phone_number,
+            email_as_sent=record.email_as_sent,
+            phone_number_as_sent=record.phone_number_as_sent,
+            email_unlinked=record.email_unlinked,
+            phone_number_unlinked=record.phone_number_unlinked,
             linked_id=record.linked_id,
             link_precedence=LinkPrecedence(record.link_precedence),
             created_at=record.created_at,
@@ -54,33 +110,100 @@ class Identity:
         permission_classes=[CanRead],
     )
     secondary_contact_ids: list[int] = strawberry.field(description="In creation order.")
-    # Contact objects are made only when a query asks for them: the REST shape and most queries
-    # never do, and for a big cluster making them costs more than the rest of the request.
+    contact_count: int = strawberry.field(description="The primary and every secondary.")
+    warnings: list[AnswerWarning] = strawberry.field(
+        description="About the request that answered with this cluster; empty on reads."
+    )
+    # Contact objects are made only when a query asks for them, a page at a time: the REST shape
+    # and most queries never do, and for a big cluster making them all costs more than the rest
+    # of the request.
     cluster: strawberry.Private[ClusterRecord]
+    pages: strawberry.Private[ContactPages]
 
     def _primary(self) -> Contact:
         return Contact.from_record(self.cluster.primary)
 
-    def _contacts(self) -> list[Contact]:
-        return [Contact.from_record(contact) for contact in self.cluster.contacts]
+    async def _contacts(
+        self,
+        first: int = DEFAULT_PAGE,
+        after: int | None = None,
+    ) -> list[Contact]:
+        ids = [member.id for member in self.cluster.contacts]
+        start = 0
+        if after is not None:
+            if after not in ids:
+                raise PageError("after is no contact of this cluster.")
+            start = ids.index(after) + 1
+        page = ids[start : start + page_size(first)]
+        if page == [self.cluster.primary.id]:
+            return [self._primary()]
+        return [Contact.from_record(record) for record in await self.pages.contacts(page)]
 
     primary: Contact | None = strawberry.field(
         resolver=_primary, description="Needs the scope read.", permission_classes=[CanRead]
     )
     contacts: list[Contact] | None = strawberry.field(
         resolver=_contacts,
-        description="The primary, then the secondaries. Needs the scope read.",
+        description="The primary, then the secondaries in creation order: `first` of them "
+        f"(default {DEFAULT_PAGE}, at most {MAX_PAGE}) after the contact with id `after`. "
+        "Needs the scope read.",
         permission_classes=[CanRead],
     )
 
     @classmethod
-    def from_record(cls, cluster: ClusterRecord) -> Identity:
+    def from_record(
+        cls,
+        cluster: ClusterRecord,
+        pages: ContactPages,
+        warnings: tuple[tuple[IdentityWarning, str], ...] = (),
+    ) -> Identity:
         return cls(
             primary_contact_id=cluster.primary.id,
             emails=cluster.emails,
             phone_numbers=cluster.phone_numbers,
             secondary_contact_ids=[contact.id for contact in cluster.secondaries],
+            contact_count=1 + len(cluster.secondaries),
+            warnings=[AnswerWarning(code=code, field=field) for code, field in warnings],
             cluster=cluster,
+            pages=pages,
+        )
+
+
+@strawberry.type(
+    description="Two clusters one request bridged, held apart because together they would pass "
+    "MAX_CLUSTER_CONTACTS. Listed until they are merged (mergeClusters)."
+)
+class Conflict:
+    id: str = strawberry.field(description="Pass as `after` for the next page.")
+    email_primary_contact_id: int = strawberry.field(
+        description="The primary, now, of the cluster the request's email is in."
+    )
+    phone_primary_contact_id: int = strawberry.field(
+        description="The primary, now, of the cluster the request's phone number is in."
+    )
+    email: str = strawberry.field(description="The request's email.")
+    phone_number: str = strawberry.field(
+        description="The request's phone number: the bridging value."
+    )
+    request_id: str | None = strawberry.field(description="The first request held back.")
+    last_request_id: str | None
+    requests: int = strawberry.field(description="Requests held back between these clusters.")
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+    @classmethod
+    def from_record(cls, record: ConflictRecord) -> Conflict:
+        return cls(
+            id=record.id,
+            email_primary_contact_id=record.email_primary_id,
+            phone_primary_contact_id=record.phone_primary_id,
+            email=record.email,
+            phone_number=record.phone_number,
+            request_id=record.request_id,
+            last_request_id=record.last_request_id,
+            requests=record.requests,
+            first_seen_at=datetime.fromisoformat(record.first_at.partition("[")[0]),
+            last_seen_at=datetime.fromisoformat(record.last_at.partition("[")[0]),
         )
 
 

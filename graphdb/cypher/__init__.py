@@ -1,11 +1,20 @@
 """Every Cypher statement the service runs, as parameterised constants, by what they serve."""
 
-from graphdb.cypher.clusters import READ_CLUSTER_BY_EMAIL, READ_CLUSTER_BY_ID, READ_CLUSTER_BY_PHONE
+from graphdb.cypher.clusters import (
+    READ_CLUSTER_BY_EMAIL,
+    READ_CLUSTER_BY_ID,
+    READ_CLUSTER_BY_PHONE,
+    READ_CONTACTS,
+)
+from graphdb.cypher.conflicts import LIST_CONFLICTS, LOCK_AND_FIND_PRIMARIES
 from graphdb.cypher.identify import (
+    CLUSTER_SIZES,
+    DEMOTE_AND_READ,
+    HOLD_BACK_AND_READ,
     IDENTIFY_BATCH,
     LOCK_PRIMARIES_AND_READ,
-    MERGE_CLUSTERS_AND_READ,
     READ_CLUSTERS_OF_CONTACTS,
+    RELINK_SECONDARIES,
 )
 from graphdb.cypher.schema import (
     AWAIT_INDEXES,
@@ -22,17 +31,23 @@ from graphdb.cypher.warm_up import (
 
 __all__ = [
     "AWAIT_INDEXES",
+    "CLUSTER_SIZES",
     "CONSTRAINTS",
     "DELETE_WARM_UP_EMAILS",
     "DELETE_WARM_UP_PHONES",
+    "DEMOTE_AND_READ",
+    "HOLD_BACK_AND_READ",
     "IDENTIFY_BATCH",
     "JIT_COMPILATION_MILLISECONDS",
+    "LIST_CONFLICTS",
+    "LOCK_AND_FIND_PRIMARIES",
     "LOCK_PRIMARIES_AND_READ",
-    "MERGE_CLUSTERS_AND_READ",
     "READ_CLUSTERS_OF_CONTACTS",
     "READ_CLUSTER_BY_EMAIL",
     "READ_CLUSTER_BY_ID",
     "READ_CLUSTER_BY_PHONE",
+    "READ_CONTACTS",
+    "RELINK_SECONDARIES",
     "RESERVE_CONTACT_IDS",
     "UNIQUE_PROPERTIES",
     "UNIQUE_PROPERTIES_PRESENT",

@@ -11,24 +11,39 @@ from typing import LiteralString
 # populated database.
 OPTIONS: LiteralString = "CYPHER replan=skip\n"
 
-# A cluster is one hop from its primary: every secondary links straight to it.
+# A cluster is one hop from its primary: every secondary links straight to it. The primary comes
+# whole; a secondary as [id, email, phoneNumber], what the cluster's lists and ids need: a page of
+# whole contacts is read apart (READ_CONTACTS), so an answer never costs more than its lists.
 # Times come back as ISO 8601 text: the driver turns a temporal value into a Python object of
 # its own, which for a 10,000-contact cluster cost more than everything else in the request; text
 # is parsed only if a GraphQL query asks for a time (graphdb.records).
 CLUSTER_COLUMNS: LiteralString = """
-  primary {.id, .email, .phoneNumber, .linkPrecedence,
+  primary {.id, .email, .phoneNumber, .linkPrecedence, .emailAsSent, .phoneNumberAsSent,
+           .emailUnlinked, .phoneNumberUnlinked,
            createdAt: toString(primary.createdAt), updatedAt: toString(primary.updatedAt)}
     AS primary,
   COLLECT {
     MATCH (secondary:Contact)-[:LINKED_TO]->(primary)
     WHERE secondary.deletedAt IS NULL
-    // Ordered by the stored times, before they become text (text would not sort as times do).
     WITH secondary ORDER BY secondary.createdAt, secondary.id
-    RETURN secondary {.id, .email, .phoneNumber, .linkPrecedence,
-                      createdAt: toString(secondary.createdAt),
-                      updatedAt: toString(secondary.updatedAt)} AS secondary
+    RETURN [secondary.id, secondary.email, secondary.phoneNumber] AS secondary
   } AS secondaries
 """
+
+# Whole contacts, for a page of a cluster's `contacts`.
+READ_CONTACTS: LiteralString = (
+    OPTIONS
+    + """
+UNWIND $page.ids AS contactId
+MATCH (contact:Contact {id: contactId})
+WHERE contact.deletedAt IS NULL
+RETURN contact {.id, .email, .phoneNumber, .linkPrecedence, .emailAsSent, .phoneNumberAsSent,
+                .emailUnlinked, .phoneNumberUnlinked, createdAt: toString(contact.createdAt),
+                updatedAt: toString(contact.updatedAt),
+                linkedId: COLLECT { MATCH (contact)-[:LINKED_TO]->(linked) RETURN linked.id }[0]}
+         AS contact
+"""
+)
 
 # Reads take no locks, so a merge committing meanwhile could tear one: `settled` and `memberId`
 # let the caller see that and read again.

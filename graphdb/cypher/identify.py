@@ -37,31 +37,54 @@ CALL () {
 }
 """
 
+
 # For each identifier of `row`, ONE live contact that carries it, and that contact's primary. One
 # contact is enough: all contacts sharing an email or phone are in one cluster (an invariant
 # identify keeps), so the work is constant however big the cluster is. A primary has no outgoing
 # LINKED_TO. The index hint is needed: given LIMIT 1, the planner would rather scan Contact nodes
 # until one matches, which PROFILE showed growing with the database.
-_FIND_PRIMARIES: LiteralString = """
+# A value already carried by $batch.maxPerIdentifier live contacts is a hub: it links no further
+# contact (the row finds no cluster through it). Counting stops at the cap, so a hub costs no
+# more to look at than any other value; the identifier is locked, so the count cannot move.
+def _primary_via(label: LiteralString, edge: LiteralString, kind: LiteralString) -> LiteralString:
+    return (
+        """
   CALL (row) {
-    OPTIONAL MATCH (email:Email {value: row.email})<-[:HAS_EMAIL]-(member:Contact)
-    USING INDEX SEEK email:Email(value)
-    WHERE member.deletedAt IS NULL
-    WITH member LIMIT 1
+    OPTIONAL MATCH (value:"""
+        + label
+        + """ {value: row."""
+        + kind
+        + """})
+    USING INDEX SEEK value:"""
+        + label
+        + """(value)
+    WITH value, size(COLLECT {
+      MATCH (value)<-[:"""
+        + edge
+        + """]-(holder:Contact)
+      WHERE holder.deletedAt IS NULL
+      RETURN holder.id LIMIT $batch.maxPerIdentifier
+    }) >= $batch.maxPerIdentifier AS hub
+    OPTIONAL MATCH (value)<-[:"""
+        + edge
+        + """]-(member:Contact)
+    WHERE NOT hub AND member.deletedAt IS NULL
+    WITH hub, member LIMIT 1
     OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
-    WITH member, linked LIMIT 1
-    RETURN coalesce(linked, member) AS viaEmail
-  }
-  CALL (row) {
-    OPTIONAL MATCH (phone:Phone {value: row.phone})<-[:HAS_PHONE]-(member:Contact)
-    USING INDEX SEEK phone:Phone(value)
-    WHERE member.deletedAt IS NULL
-    WITH member LIMIT 1
-    OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
-    WITH member, linked LIMIT 1
-    RETURN coalesce(linked, member) AS viaPhone
+    WITH hub, member, linked LIMIT 1
+    RETURN coalesce(linked, member) AS via"""
+        + kind.capitalize()
+        + """, hub AS """
+        + kind
+        + """Hub
   }
 """
+    )
+
+
+_FIND_PRIMARIES: LiteralString = _primary_via("Email", "HAS_EMAIL", "email") + _primary_via(
+    "Phone", "HAS_PHONE", "phone"
+)
 
 # The primaries every row found, locked in ascending id order.
 _LOCK_FOUND_PRIMARIES: LiteralString = (
@@ -108,15 +131,18 @@ CALL (lockedPrimaryIds) {
 """
     + _FIND_PRIMARIES
     + """
-  WITH lockedPrimaryIds, row, viaEmail, viaPhone, coalesce(viaEmail, viaPhone) AS found,
-       (row.email IS NOT NULL AND viaEmail IS NULL)
-         OR (row.phone IS NOT NULL AND viaPhone IS NULL) AS bringsNew
-  WITH row, viaEmail, viaPhone, found, bringsNew,
+  WITH lockedPrimaryIds, row, viaEmail, emailHub, viaPhone, phoneHub,
+       coalesce(viaEmail, viaPhone) AS found,
+       (row.email IS NOT NULL AND NOT emailHub AND viaEmail IS NULL)
+         OR (row.phone IS NOT NULL AND NOT phoneHub AND viaPhone IS NULL) AS bringsNew
+  WITH row, viaEmail, emailHub, viaPhone, phoneHub, found, bringsNew,
        found IS NULL
          OR ((viaEmail IS NULL OR viaPhone IS NULL OR viaEmail = viaPhone)
              AND found.id IN lockedPrimaryIds) AS decided
-  CALL (row, found, bringsNew, decided) {
-    UNWIND CASE WHEN decided AND bringsNew THEN [found] ELSE [] END AS primary
+  // A row that finds no cluster starts one, even when none of its values is new: its values
+  // were blocked or hubs, and link nobody.
+  CALL (row, found, bringsNew, decided, emailHub, phoneHub) {
+    UNWIND CASE WHEN decided AND (bringsNew OR found IS NULL) THEN [found] ELSE [] END AS primary
     WITH row, primary,
          coalesce(row.createdAt, datetime.truncate('microsecond', datetime.statement())) AS now
     WITH row, primary,
@@ -128,23 +154,39 @@ CALL (lockedPrimaryIds) {
       createdAt: createdAt,
       updatedAt: createdAt
     })
-    SET contact.email = row.email, contact.phoneNumber = row.phone
+    // What the contact carries but does not link through says why: 'blocked' or 'hub'.
+    SET contact.email = row.storedEmail, contact.phoneNumber = row.storedPhone,
+        contact.emailAsSent = row.emailAsSent, contact.phoneNumberAsSent = row.phoneAsSent,
+        contact.emailUnlinked = CASE WHEN emailHub THEN 'hub' ELSE row.emailBlocked END,
+        contact.phoneNumberUnlinked = CASE WHEN phoneHub THEN 'hub' ELSE row.phoneBlocked END
     FOREACH (linked IN CASE WHEN primary IS NULL THEN [] ELSE [primary] END |
       CREATE (contact)-[:LINKED_TO]->(linked))
     WITH row, contact
-    CALL (row, contact) {
+    // The value is flagged a hub (for Neo4j Browser and the checker) once it reaches the cap,
+    // or when a contact is refused a link through it (the cap may have been lowered since).
+    CALL (row, contact, emailHub) {
       MATCH (email:Email {value: row.email})
-      CREATE (contact)-[:HAS_EMAIL]->(email)
+      FOREACH (_ IN CASE WHEN emailHub THEN [] ELSE [1] END |
+        CREATE (contact)-[:HAS_EMAIL]->(email))
+      WITH email
+      WHERE COUNT { (email)<-[:HAS_EMAIL]-() } >= $batch.maxPerIdentifier
+      SET email.hub = true
     }
-    CALL (row, contact) {
+    CALL (row, contact, phoneHub) {
       MATCH (phone:Phone {value: row.phone})
-      CREATE (contact)-[:HAS_PHONE]->(phone)
+      FOREACH (_ IN CASE WHEN phoneHub THEN [] ELSE [1] END |
+        CREATE (contact)-[:HAS_PHONE]->(phone))
+      WITH phone
+      WHERE COUNT { (phone)<-[:HAS_PHONE]-() } >= $batch.maxPerIdentifier
+      SET phone.hub = true
     }
     RETURN collect(contact) AS made
   }
-  WITH row, viaEmail, viaPhone, found, decided, made[0] AS created
+  WITH row, viaEmail, emailHub, viaPhone, phoneHub, found, decided, made[0] AS created
   RETURN collect({
     index: row.index,
+    emailHub: emailHub,
+    phoneHub: phoneHub,
     // A primary's age, for a merge to pick the oldest, as microseconds since the epoch: the
     // driver makes a costly object of every time it receives (a quarter of an import's CPU).
     // (epochMillis floors, so this is exact before 1970 too; epochSeconds would not be.)
@@ -164,6 +206,8 @@ RETURN decision.index AS index,
        lockedPrimaryIds,
        decision.viaEmail AS viaEmail,
        decision.viaPhone AS viaPhone,
+       decision.emailHub AS emailHub,
+       decision.phoneHub AS phoneHub,
        decision.created AS created,"""
     + CLUSTER_COLUMNS
 )
@@ -178,23 +222,77 @@ IDENTIFY_BATCH: LiteralString = (
 # transaction may hold others already), read again, decide if it can.
 LOCK_PRIMARIES_AND_READ: LiteralString = OPTIONS + _LOCK_GIVEN_PRIMARIES + _DECIDE_CREATE_AND_READ
 
-# The losing primaries and all their secondaries link straight to the winner: no chains.
-MERGE_CLUSTERS_AND_READ: LiteralString = (
+# How many contacts a merge of these clusters would make: a primary and its secondaries. The
+# degree of a node is kept by Neo4j, so this costs the same for any size.
+CLUSTER_SIZES: LiteralString = (
+    OPTIONS
+    + """
+UNWIND $sizes.primaryIds AS primaryId
+MATCH (primary:Contact {id: primaryId})
+RETURN sum(1 + COUNT { (primary)<-[:LINKED_TO]-() }) AS contacts
+"""
+)
+
+# Up to $relink.chunk secondaries of the loser link straight to the winner; the caller repeats it
+# until fewer come back, so no statement holds a whole large cluster in memory at once.
+RELINK_SECONDARIES: LiteralString = (
+    OPTIONS
+    + """
+MATCH (winner:Contact {id: $relink.winnerId})
+MATCH (loser:Contact {id: $relink.loserId})
+CALL (winner, loser) {
+  MATCH (secondary:Contact)-[link:LINKED_TO]->(loser)
+  WITH secondary, link LIMIT $relink.chunk
+  DELETE link
+  CREATE (secondary)-[:LINKED_TO]->(winner)
+  SET secondary.updatedAt = datetime.truncate('microsecond', datetime.statement())
+  RETURN count(secondary) AS moved
+}
+RETURN moved
+"""
+)
+
+# Once their secondaries have moved, the losing primaries link to the winner: no chains. A
+# conflict held back between these clusters is settled by the merge.
+DEMOTE_AND_READ: LiteralString = (
     OPTIONS
     + """
 MATCH (winner:Contact {id: $merge.winnerId})
-UNWIND $merge.loserIds AS loserId
-MATCH (loser:Contact {id: loserId})
-WITH winner, loser, datetime.truncate('microsecond', datetime.statement()) AS now
-CALL (winner, loser, now) {
-  MATCH (secondary:Contact)-[link:LINKED_TO]->(loser)
-  DELETE link
-  CREATE (secondary)-[:LINKED_TO]->(winner)
-  SET secondary.updatedAt = now
+CALL (winner) {
+  UNWIND $merge.loserIds AS loserId
+  MATCH (loser:Contact {id: loserId})
+  CREATE (loser)-[:LINKED_TO]->(winner)
+  SET loser.linkPrecedence = 'secondary',
+      loser.updatedAt = datetime.truncate('microsecond', datetime.statement())
 }
-CREATE (loser)-[:LINKED_TO]->(winner)
-SET loser.linkPrecedence = 'secondary', loser.updatedAt = now
-WITH DISTINCT winner AS primary
+CALL () {
+  UNWIND $merge.conflictKeys AS key
+  MATCH (conflict:Conflict {key: key})
+  DELETE conflict
+}
+WITH winner AS primary
+RETURN"""
+    + CLUSTER_COLUMNS
+)
+
+# A merge past the cluster cap is held back: nothing merges, the conflict is recorded (once per
+# pair of clusters; a repeat counts), and the request is answered with its email's cluster.
+HOLD_BACK_AND_READ: LiteralString = (
+    OPTIONS
+    + """
+MATCH (primary:Contact {id: $conflict.emailSideId})
+MERGE (conflict:Conflict {key: $conflict.key})
+ON CREATE SET conflict.firstAt = datetime.truncate('microsecond', datetime.statement()),
+              conflict.requestId = $conflict.requestId,
+              conflict.emailSideId = $conflict.emailSideId,
+              conflict.phoneSideId = $conflict.phoneSideId,
+              conflict.email = $conflict.email,
+              conflict.phoneNumber = $conflict.phone,
+              conflict.requests = 0
+SET conflict.lastAt = datetime.truncate('microsecond', datetime.statement()),
+    conflict.lastRequestId = $conflict.requestId,
+    conflict.requests = conflict.requests + 1
+WITH primary
 RETURN"""
     + CLUSTER_COLUMNS
 )

@@ -19,6 +19,8 @@ CONSTRAINTS: tuple[LiteralString, ...] = (
     "FOR (s:ContactIdSequence) REQUIRE s.name IS UNIQUE",
     "CREATE CONSTRAINT api_key_name IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.name IS UNIQUE",
     "CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.hash IS UNIQUE",
+    # One record per pair of clusters held apart (graphdb.cypher.identify HOLD_BACK_AND_READ).
+    "CREATE CONSTRAINT conflict_key IF NOT EXISTS FOR (c:Conflict) REQUIRE c.key IS UNIQUE",
 )
 
 # The (label, property) pairs CONSTRAINTS makes unique: what readiness looks for.

@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 import sys
 
-from graphdb.consistency import GraphContact, find_violations, read_contacts
+from graphdb.consistency import GraphContact, GraphState, find_violations, read_state
 from graphdb.driver import create_driver
 from graphdb.errors import DatabaseUnavailable, unavailable_as_error
 from graphdb.local.server import LocalNeo4jError
@@ -17,10 +17,28 @@ from resolvers.runtime.settings import Settings
 from resolvers.runtime.wiring import configured_connection, running_local_connection
 
 
-async def _contacts(settings: Settings) -> list[GraphContact]:
+async def _state(settings: Settings) -> GraphState:
     connection = configured_connection(settings) or running_local_connection(settings)
     async with create_driver(connection) as driver, unavailable_as_error():
-        return await read_contacts(driver, connection.database)
+        return await read_state(driver, connection.database)
+
+
+def _hashed_state(state: GraphState, log_hash: LogHash) -> GraphState:
+    def token(kind: str, value: str) -> str:
+        return log_hash.token(kind, value)
+
+    return GraphState(
+        [_hashed(contact, log_hash) for contact in state.contacts],
+        frozenset((kind, token(kind, value)) for kind, value in state.hubs),
+        tuple(
+            dataclasses.replace(
+                conflict,
+                email=token("email", conflict.email),
+                phone=token("phone", conflict.phone),
+            )
+            for conflict in state.conflicts
+        ),
+    )
 
 
 def _hashed(contact: GraphContact, log_hash: LogHash) -> GraphContact:
@@ -51,13 +69,13 @@ def main(*, show_pii: bool = False) -> int:
     # the errors it retries.
     configure_logging(settings.log_level, log_format="text", log_hash=log_hash)
     try:
-        contacts = asyncio.run(_contacts(settings))
+        state = asyncio.run(_state(settings))
     except (LocalNeo4jError, DatabaseUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not show_pii:
-        contacts = [_hashed(contact, log_hash) for contact in contacts]
-    violations = find_violations(contacts)
+        state = _hashed_state(state, log_hash)
+    violations = find_violations(state.contacts, state.hubs, state.conflicts)
     for violation in violations:
         print(violation)
     print(f"{len(violations)} violation(s)")

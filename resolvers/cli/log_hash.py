@@ -25,7 +25,8 @@ def log_hash_command(values: tuple[str, ...], kind: str | None) -> None:
     shell's history and of `ps`. Run it with the service's settings (LOG_HASH_KEY or
     LOG_HASH_KEY_FILE): another key gives other hashes.
     """
-    log_hash = LogHash(_existing_key(Settings.from_environment()))
+    settings = Settings.from_environment()
+    log_hash = LogHash(_existing_key(settings), phone_region=settings.phone_default_region)
     for value in _values(values):
         as_email = kind == "email" or (kind is None and "@" in value)
         click.echo(log_hash.email(value) if as_email else log_hash.phone(value))

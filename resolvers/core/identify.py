@@ -4,17 +4,53 @@ maps those to its own shape."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from graphdb.records import IdentifyRecord
 from graphdb.repository import ContactRepository
-from resolvers.core.identifiers import InvalidIdentifier, canonical_identifiers
+from graphdb.requests import IdentifyRequest
+from resolvers.core.identifiers import (
+    Identifier,
+    IdentifierRules,
+    Identifiers,
+    InvalidIdentifier,
+)
 
 
 async def identify(
-    repository: ContactRepository, email: str | None, phone_number: str | None
+    repository: ContactRepository,
+    rules: IdentifierRules,
+    email: str | None,
+    phone_number: str | None,
+    request_id: str | None = None,
 ) -> IdentifyRecord:
     """Validate and canonicalise, then link. Invalid input raises InvalidIdentifier and writes
-    nothing."""
-    identifiers = canonical_identifiers(email, phone_number)
+    nothing. A blocked value is recorded on the contact a request makes, and links nobody."""
+    identifiers = rules.identifiers(email, phone_number)
     if isinstance(identifiers, InvalidIdentifier):
         raise identifiers
-    return await repository.identify(identifiers.email, identifiers.phone)
+    return await repository.identify_request(sighting(identifiers, request_id=request_id))
+
+
+def sighting(
+    identifiers: Identifiers, created_at: datetime | None = None, request_id: str | None = None
+) -> IdentifyRequest:
+    """The repository's request for canonical values: blocked ones recorded, never linking."""
+    return IdentifyRequest(
+        email=_linking(identifiers.email),
+        phone=_linking(identifiers.phone),
+        created_at=created_at,
+        blocked_email=_blocked(identifiers.email),
+        blocked_phone=_blocked(identifiers.phone),
+        email_as_sent=None if identifiers.email is None else identifiers.email.as_sent,
+        phone_as_sent=None if identifiers.phone is None else identifiers.phone.as_sent,
+        request_id=request_id,
+    )
+
+
+def _linking(identifier: Identifier | None) -> str | None:
+    return None if identifier is None or identifier.blocked else identifier.value
+
+
+def _blocked(identifier: Identifier | None) -> str | None:
+    return identifier.value if identifier is not None and identifier.blocked else None

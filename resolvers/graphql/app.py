@@ -13,6 +13,7 @@ from strawberry.asgi import GraphQL
 
 from graphdb.repository import ContactRepository
 from resolvers.core.access import Caller, Scope
+from resolvers.core.identifiers import IdentifierRules
 from resolvers.graphql.transport import http_error_response, refusal
 from resolvers.web_assets.server import GRAPHIQL, local_graphiql_page
 
@@ -22,6 +23,7 @@ class RequestContext:
     request: Request
     response: Response
     repository: ContactRepository
+    rules: IdentifierRules
     # Set by the authentication middleware; everyone, with every scope, while auth is off.
     caller: Caller
 
@@ -55,7 +57,8 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         await response(scope, receive, send)
 
     async def get_context(self, request: Request, response: Response) -> RequestContext:  # type: ignore[override]
-        return RequestContext(request, response, request.state.repository, request.state.caller)
+        state = request.state
+        return RequestContext(request, response, state.repository, state.rules, state.caller)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         if not GRAPHIQL.installed():

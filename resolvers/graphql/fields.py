@@ -1,4 +1,5 @@
-"""Resolvers of the GraphQL fields: the identify mutation and the contact query."""
+"""Resolvers of the GraphQL fields: the identify and mergeClusters mutations, the contact and
+conflicts queries."""
 
 from __future__ import annotations
 
@@ -10,17 +11,13 @@ from graphql import GraphQLError
 
 from graphdb.errors import DatabaseUnavailable
 from graphdb.records import ClusterRecord
-from resolvers.core.identifiers import (
-    InvalidIdentifier,
-    canonical_email_or_error,
-    canonical_phone_or_error,
-)
+from resolvers.core.identifiers import InvalidIdentifier, canonical_email_or_error
 from resolvers.core.identify import identify
 from resolvers.graphql.app import RequestContext
-from resolvers.runtime.logs import note_identifiers, note_outcome
+from resolvers.runtime.logs import note_identifiers, note_outcome, request_id
 from schema.errors import InvalidInput
 from schema.results import IdentifyResult
-from schema.types import IdentifyInput, Identity
+from schema.types import DEFAULT_PAGE, Conflict, IdentifyInput, Identity, page_size
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +35,11 @@ async def resolve_identify(
 ) -> IdentifyResult:
     try:
         result = await identify(
-            info.context.repository, identify_input.email, identify_input.phone_number
+            info.context.repository,
+            info.context.rules,
+            identify_input.email,
+            identify_input.phone_number,
+            request_id=request_id.get(),
         )
     except InvalidIdentifier as error:
         return InvalidInput(code=error.code, message=error.message, field=error.field)
@@ -46,7 +47,7 @@ async def resolve_identify(
         raise _unavailable(info, error) from error
     note_outcome(result.outcome.value)
     note_identifiers(identify_input.email, identify_input.phone_number)
-    return Identity.from_record(result.cluster)
+    return Identity.from_record(result.cluster, info.context.repository, result.warnings)
 
 
 async def resolve_contact(
@@ -71,13 +72,36 @@ async def resolve_contact(
             cluster = await repository.cluster_by_email(_canonical(canonical_email_or_error(email)))
         else:
             cluster = await repository.cluster_by_phone(
-                _canonical(canonical_phone_or_error(phone_number or ""))
+                _canonical(info.context.rules.phone(phone_number or ""))
             )
     except DatabaseUnavailable as error:
         raise _unavailable(info, error) from error
     # A read of someone's data is as worth tracing as a write.
     note_identifiers(email, phone_number)
-    return None if cluster is None else Identity.from_record(cluster)
+    return None if cluster is None else Identity.from_record(cluster, repository)
+
+
+async def resolve_conflicts(
+    info: Info, first: int = DEFAULT_PAGE, after: str | None = None
+) -> list[Conflict]:
+    """Open held-back merges, oldest first: `first` of them after the one with id `after`."""
+    try:
+        records = await info.context.repository.conflicts(page_size(first), after)
+    except DatabaseUnavailable as error:
+        raise _unavailable(info, error) from error
+    return [Conflict.from_record(record) for record in records]
+
+
+async def resolve_merge_clusters(info: Info, a: int, b: int) -> Identity:
+    """Merges the clusters of contacts a and b, past MAX_CLUSTER_CONTACTS: an operator's call."""
+    try:
+        cluster = await info.context.repository.merge_clusters(a, b)
+    except DatabaseUnavailable as error:
+        raise _unavailable(info, error) from error
+    if cluster is None:
+        raise GraphQLError("No contact has that id.", extensions={"code": "not_found"})
+    log.info("clusters merged on purpose: primary now %d", cluster.primary.id)
+    return Identity.from_record(cluster, info.context.repository)
 
 
 def _canonical(value: str | InvalidIdentifier) -> str:

@@ -21,10 +21,15 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.types import ExecutionContext
 
-from resolvers.graphql.fields import resolve_contact, resolve_identify
+from resolvers.graphql.fields import (
+    resolve_conflicts,
+    resolve_contact,
+    resolve_identify,
+    resolve_merge_clusters,
+)
 from resolvers.graphql.scope_check import MutationScopeCheck
-from schema.permissions import CanIdentify, CanRead
-from schema.types import Identity
+from schema.permissions import CanAdmin, CanIdentify, CanRead
+from schema.types import Conflict, Identity
 
 
 @strawberry.type
@@ -35,6 +40,12 @@ class Query:
         "Needs the scope read.",
         permission_classes=[CanRead],
     )
+    conflicts: list[Conflict] = strawberry.field(
+        resolver=resolve_conflicts,
+        description="Merges held back by MAX_CLUSTER_CONTACTS and not merged since, oldest first. "
+        "Needs the scope admin.",
+        permission_classes=[CanAdmin],
+    )
 
 
 @strawberry.type
@@ -44,6 +55,12 @@ class Mutation:
         description="Link an order's email and/or phone number into its identity cluster. "
         "Needs the scope identify; its emails, phones and contacts need read as well.",
         permission_classes=[CanIdentify],
+    )
+    merge_clusters: Identity = strawberry.mutation(
+        resolver=resolve_merge_clusters,
+        description="Merges the clusters of contacts a and b whatever their size (a held-back "
+        "merge, on purpose); the older primary stays primary. Needs the scope admin.",
+        permission_classes=[CanAdmin],
     )
 
 

@@ -18,6 +18,7 @@ from graphdb.driver import Neo4jConnection
 from graphdb.errors import DatabaseUnavailable
 from graphdb.repository import ContactRepository
 from resolvers.core.access import Authenticator
+from resolvers.core.identifiers import IdentifierRules
 from resolvers.graphql.app import GraphQLApp
 from resolvers.graphql.schema import GraphQLLimits, build_schema
 from resolvers.http.api_docs import docs_endpoint
@@ -36,7 +37,7 @@ from resolvers.rest.errors import ApiError
 from resolvers.rest.identify import identify_endpoint
 from resolvers.rest.openapi import openapi_endpoint
 from resolvers.runtime.settings import Settings
-from resolvers.runtime.wiring import build_repository
+from resolvers.runtime.wiring import build_repository, identifier_rules
 from resolvers.web_assets.server import GRAPHIQL, SWAGGER_UI
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 
 class State(TypedDict):
     repository: ContactRepository
+    rules: IdentifierRules
     authenticator: Authenticator
 
 
@@ -82,6 +84,8 @@ def _log_access_mode(settings: Settings) -> None:
 
 
 def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
+    rules = identifier_rules(settings)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[State]:
         driver, repository = build_repository(settings, connection, Neo4jMetrics())
@@ -103,7 +107,7 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
                     warming_up = asyncio.create_task(_warm_up(repository, settings.warm_up_seconds))
                 else:
                     repository.warmed_up = True
-            yield {"repository": repository, "authenticator": authenticator}
+            yield {"repository": repository, "authenticator": authenticator, "rules": rules}
         finally:
             if warming_up is not None:
                 warming_up.cancel()

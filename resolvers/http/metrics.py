@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from graphdb.errors import FAILURE_KINDS
-from graphdb.records import IdentifyOutcome
+from graphdb.records import IdentifyOutcome, IdentityWarning
 
 HTTP_REQUESTS = Counter(
     "identity_http_requests",
@@ -40,8 +40,15 @@ HTTP_DURATION = Histogram(
 )
 IDENTIFY_OUTCOMES = Counter(
     "identity_identify_outcomes",
-    "What each committed identify did: created_primary, added_secondary, merged or nothing_new.",
+    "What each committed identify did: created_primary, added_secondary, merged, nothing_new"
+    " or merge_held_back.",
     ["outcome"],
+)
+IDENTIFY_WARNINGS = Counter(
+    "identity_identify_warnings",
+    "Identify answers warned: a blocked_identifier or hub_identifier that linked nobody, or a"
+    " merge_held_back past MAX_CLUSTER_CONTACTS. One per value concerned.",
+    ["warning"],
 )
 TRANSACTION_RETRIES = Counter(
     "identity_neo4j_transaction_retries",
@@ -62,6 +69,8 @@ NEO4J_ERRORS = Counter(
 # Every outcome and kind is shown from the start, at zero, so a rate over them is never missing.
 for _outcome in IdentifyOutcome:
     IDENTIFY_OUTCOMES.labels(_outcome.value)
+for _warning in IdentityWarning:
+    IDENTIFY_WARNINGS.labels(_warning.value)
 for _kind in FAILURE_KINDS:
     NEO4J_ERRORS.labels(_kind)
 
@@ -71,6 +80,9 @@ class Neo4jMetrics:
 
     def identified(self, outcome: IdentifyOutcome) -> None:
         IDENTIFY_OUTCOMES.labels(outcome.value).inc()
+
+    def warned(self, warning: IdentityWarning) -> None:
+        IDENTIFY_WARNINGS.labels(warning.value).inc()
 
     def transaction_retried(self, transaction: str) -> None:
         TRANSACTION_RETRIES.labels(transaction).inc()

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse
 from resolvers.core.identifiers import InvalidIdentifier
 from resolvers.core.identify import identify
 from resolvers.rest.errors import invalid_input, unsupported_media_type
-from resolvers.runtime.logs import note_identifiers, note_outcome
+from resolvers.runtime.logs import note_identifiers, note_outcome, request_id
 
 
 async def identify_endpoint(request: Request) -> JSONResponse:
@@ -19,7 +19,13 @@ async def identify_endpoint(request: Request) -> JSONResponse:
     email = _optional_string(payload, "email")
     phone_number = _optional_phone(payload)
     try:
-        result = await identify(request.state.repository, email, phone_number)
+        result = await identify(
+            request.state.repository,
+            request.state.rules,
+            email,
+            phone_number,
+            request_id=request_id.get(),
+        )
     except InvalidIdentifier as error:
         raise invalid_input(error.code, error.message) from None
     note_outcome(result.outcome.value)

@@ -34,6 +34,8 @@ class LogHash:
     # Set when the install's key could be neither read nor made: this process hashes with a key
     # of its own, which no other process shares, and its log says so once.
     ephemeral_because: str | None = None
+    # PHONE_DEFAULT_REGION: a national number hashes as the E.164 value identify stores.
+    phone_region: str | None = None
 
     def token(self, kind: str, value: str) -> str:
         """`email:3f2a9c01b2d4e5f6`: the kind stays readable, the value does not. The kind is
@@ -52,7 +54,7 @@ class LogHash:
     def phone(self, value: str) -> str:
         """The token of the phone's canonical form; an invalid one's digits and plus signs (the
         canonical form of a valid one is exactly those)."""
-        canonical = canonical_phone_or_error(value)
+        canonical = canonical_phone_or_error(value, self.phone_region)
         if isinstance(canonical, InvalidIdentifier):
             canonical = "".join(char for char in value if char.isdigit() or char == "+")
         return self.token("phone", canonical)
@@ -91,14 +93,18 @@ def service_log_hash(settings: Settings) -> LogHash:
     a key of this process's own: its hashes then match no other process's, and nothing is lost
     but that."""
     try:
-        return LogHash(install_key(settings))
+        return LogHash(install_key(settings), phone_region=settings.phone_default_region)
     except (LogHashKeyError, OSError) as error:
         reason = (
             f"No log hash key ({error}): this process hashes emails and phone numbers with a "
             "key of its own, which neither other processes nor `identity log-hash` share. Set "
             "LOG_HASH_KEY, or LOG_HASH_KEY_FILE to a writable place."
         )
-        return LogHash(secrets.token_bytes(32), ephemeral_because=reason)
+        return LogHash(
+            secrets.token_bytes(32),
+            ephemeral_because=reason,
+            phone_region=settings.phone_default_region,
+        )
 
 
 def _make_key_file(path: Path) -> None:

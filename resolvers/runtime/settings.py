@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import phonenumbers
 from starlette.config import Config
 from starlette.datastructures import Secret
 
@@ -68,6 +69,14 @@ class Settings:
     # The per-install secret of the keyed hashes logs print instead of identifier values.
     log_hash_key: Secret | None
     log_hash_key_file: Path
+    # ISO country a phone without + is read in (E.164 then); unset: such phones keep their digits.
+    phone_default_region: str | None
+    # Values that never link, beyond the built-in ones (resolvers/core/blocklist.py).
+    identifier_blocklist_file: Path | None
+    # A value on this many live contacts links no more: a hub.
+    max_contacts_per_identifier: int
+    # identify holds back a merge that would make a cluster larger than this.
+    max_cluster_contacts: int
 
     @property
     def auth_required(self) -> bool:
@@ -129,7 +138,25 @@ class Settings:
             log_hash_key_file=config(
                 "LOG_HASH_KEY_FILE", cast=Path, default=PROJECT_ROOT / ".identity" / "log-hash-key"
             ),
+            phone_default_region=config("PHONE_DEFAULT_REGION", cast=_phone_region, default=""),
+            identifier_blocklist_file=config(
+                "IDENTIFIER_BLOCKLIST_FILE", cast=_optional_path, default=""
+            ),
+            max_contacts_per_identifier=config(
+                "MAX_CONTACTS_PER_IDENTIFIER", cast=_positive, default=50
+            ),
+            max_cluster_contacts=config("MAX_CLUSTER_CONTACTS", cast=_positive, default=1000),
         )
+
+
+def _phone_region(value: str) -> str | None:
+    """An ISO 3166 country code phonenumbers knows (`US`, `GB`, `IN`), or empty for none."""
+    region = value.strip().upper()
+    if not region:
+        return None
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"PHONE_DEFAULT_REGION {value!r} is no region phonenumbers knows")
+    return region
 
 
 def _positive(value: str) -> int:

@@ -8,8 +8,11 @@ from neo4j import AsyncDriver
 
 from graphdb.driver import Neo4jConnection, create_driver
 from graphdb.events import RepositoryEvents
+from graphdb.identify_tx import LinkRules
 from graphdb.local.server import LocalNeo4jConfig, LocalNeo4jError, configured_ports
 from graphdb.repository import ContactRepository, RepositoryLimits
+from resolvers.core.blocklist import Blocklist
+from resolvers.core.identifiers import IdentifierRules
 from resolvers.runtime.settings import Settings
 
 
@@ -37,8 +40,19 @@ def build_repository(
         max_in_flight=settings.neo4j_max_in_flight,
         batch_max=settings.identify_batch_max,
         id_block_size=settings.id_block_size,
+        link=LinkRules(
+            max_contacts_per_identifier=settings.max_contacts_per_identifier,
+            max_cluster_contacts=settings.max_cluster_contacts,
+        ),
     )
     return driver, ContactRepository(driver, connection.database, limits, events)
+
+
+def identifier_rules(settings: Settings) -> IdentifierRules:
+    """PHONE_DEFAULT_REGION and the blocklist; a bad IDENTIFIER_BLOCKLIST_FILE stops the start."""
+    return IdentifierRules(
+        settings.phone_default_region, Blocklist.from_file(settings.identifier_blocklist_file)
+    )
 
 
 def local_config(settings: Settings) -> LocalNeo4jConfig:

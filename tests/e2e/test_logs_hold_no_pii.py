@@ -16,6 +16,7 @@ import pytest
 from neo4j.exceptions import ConstraintError
 
 from graphdb.repository import ContactRepository
+from graphdb.requests import IdentifyRequest
 from tests.support.logs import LOG_HASH, leaks
 
 EMAILS = ["bob~@example.com", "a@b.c"]
@@ -124,17 +125,17 @@ async def test_a_neo4j_constraint_error_is_logged_by_its_code_not_its_message(
 ) -> None:
     raised: list[ConstraintError] = []
 
-    async def create_twice(self: ContactRepository, email: str, _phone: str | None) -> Any:
+    async def create_twice(self: ContactRepository, request: IdentifyRequest) -> Any:
         try:
             for _ in range(2):
                 await self._driver.execute_query(
-                    CREATE_EMAIL, value=email, database_=self._database
+                    CREATE_EMAIL, value=request.email, database_=self._database
                 )
         except ConstraintError as error:
             raised.append(error)
             raise
 
-    monkeypatch.setattr(ContactRepository, "identify", create_twice)
+    monkeypatch.setattr(ContactRepository, "identify_request", create_twice)
     if api == "rest":
         await client.post("/identify", json={"email": "bob~@example.com"})
     else:

@@ -88,10 +88,10 @@ def _fails_first_run(
 ) -> Callable[..., Awaitable[Any]]:
     runs = 0
 
-    async def flaky(tx: AsyncManagedTransaction, *args: Any) -> Any:
+    async def flaky(tx: AsyncManagedTransaction, *args: Any, **kwargs: Any) -> Any:
         nonlocal runs
         runs += 1
-        result = await work(tx, *args)
+        result = await work(tx, *args, **kwargs)
         if runs == 1:
             # As a dropped connection would, after the statements ran: the driver rolls back and
             # runs the function again.

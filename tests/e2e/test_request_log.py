@@ -143,7 +143,7 @@ async def test_lines_logged_while_serving_a_request_carry_its_id_and_no_value(
     async def explode(*_args: object) -> None:
         raise RuntimeError("while linking lorraine@hillvalley.edu and 5550100199")
 
-    monkeypatch.setattr(ContactRepository, "identify", explode)
+    monkeypatch.setattr(ContactRepository, "identify_request", explode)
     async with app_client(settings, neo4j) as client:
         response = await client.post(
             "/identify", json={"email": "lorraine@hillvalley.edu"}, headers={"X-Request-ID": "r-1"}

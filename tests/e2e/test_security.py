@@ -27,7 +27,7 @@ async def test_unexpected_errors_are_answered_without_trace_and_logged_without_v
     log_output: io.StringIO,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(ContactRepository, "identify", _explode)
+    monkeypatch.setattr(ContactRepository, "identify_request", _explode)
     body = {"email": "lorraine@hillvalley.edu", "phoneNumber": "5550100199"}
     query = 'mutation { identify(input: {email: "lorraine@hillvalley.edu"}) { __typename } }'
     async with app_client(settings, neo4j) as client:

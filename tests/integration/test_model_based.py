@@ -1,21 +1,36 @@
-"""Random request sequences against the service and the reference model: answers must agree."""
+"""Random request sequences against the service and the reference model: answers must agree,
+with the identity-quality rules at small limits so that blocked values, hubs and held-back merges
+come up in most sequences."""
 
 from __future__ import annotations
 
 import hypothesis.strategies as st
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from neo4j import AsyncDriver
 
 from graphdb.consistency import check_graph
+from graphdb.identify_tx import LinkRules
 from graphdb.records import ClusterRecord
-from graphdb.repository import ContactRepository
+from graphdb.repository import ContactRepository, RepositoryLimits
+from resolvers.core.identifiers import IdentifierRules
 from resolvers.core.identify import identify
 from tests.support.database import wipe
 from tests.support.model import Answer, IdRenaming, ReferenceModel
 
-# A deliberately small pool, so that requests collide, add secondaries and merge clusters.
-EMAILS = ["doc@hillvalley.edu", "marty@hillvalley.edu", "jen@hillvalley.edu", "biff@hillvalley.edu"]
-PHONES = ["5550101", "5550102", "5550103", "+15550104"]
+# A deliberately small pool, so that requests collide, add secondaries and merge clusters; one
+# email and one phone of it are blocked by the built-in list.
+EMAILS = [
+    "doc@hillvalley.edu",
+    "marty@hillvalley.edu",
+    "jen@hillvalley.edu",
+    "biff@hillvalley.edu",
+    "test@test.com",
+]
+PHONES = ["5550101", "5550102", "5550103", "+15550104", "0000000"]
+BLOCKED = frozenset({"test@test.com", "0000000"})
+# (MAX_CONTACTS_PER_IDENTIFIER, MAX_CLUSTER_CONTACTS): small enough that hubs and held-back
+# merges come up in short sequences, and the defaults, under which the pool never reaches them.
+LIMITS = [(2, 3), (3, 2), (50, 1000)]
 
 
 @st.composite
@@ -45,8 +60,8 @@ requests = st.lists(
         st.tuples(presented_email(), st.none()),
         st.tuples(st.none(), presented_phone()),
     ),
-    min_size=1,
-    max_size=14,
+    min_size=4,
+    max_size=24,
 )
 
 
@@ -56,26 +71,42 @@ def _as_answer(cluster: ClusterRecord, renaming: IdRenaming, expected: Answer) -
 
 
 @settings(
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(sequence=requests)
+@given(sequence=requests, limits=st.sampled_from(LIMITS))
 async def test_service_answers_like_the_reference_model(
     driver: AsyncDriver,
     database: str,
     sequence: list[tuple[tuple[str, str] | None, tuple[str, str] | None]],
+    limits: tuple[int, int],
 ) -> None:
     await wipe(driver, database)
-    repository = ContactRepository(driver, database)  # fresh id blocks for a fresh graph
-    model = ReferenceModel()
+    per_identifier, cluster_cap = limits
+    link = LinkRules(max_contacts_per_identifier=per_identifier, max_cluster_contacts=cluster_cap)
+    # Fresh id blocks for a fresh graph.
+    repository = ContactRepository(driver, database, RepositoryLimits(link=link))
+    model = ReferenceModel(BLOCKED, per_identifier, cluster_cap)
     renaming = IdRenaming()
     for email, phone in sequence:
         result = await identify(
-            repository, None if email is None else email[0], None if phone is None else phone[0]
+            repository,
+            IdentifierRules(),
+            None if email is None else email[0],
+            None if phone is None else phone[0],
         )
         expected = model.identify(
             None if email is None else email[1], None if phone is None else phone[1]
         )
         assert _as_answer(result.cluster, renaming, expected) == expected
+        assert result.outcome.value == model.last_outcome.value
+        assert {(code.value, field) for code, field in result.warnings} == model.last_warnings
+        for code, _ in model.last_warnings:
+            event(code)  # --hypothesis-show-statistics shows how often each rule came up
+    listed = {
+        (renaming.to_model[c.email_primary_id], renaming.to_model[c.phone_primary_id])
+        for c in await repository.conflicts(100, None)
+    }
+    assert listed == model.open_conflicts()
     assert await check_graph(driver, database) == []

@@ -11,16 +11,14 @@ from neo4j import AsyncDriver
 from bench.seed import customer_email, customer_phone, seed_big_cluster, seed_customers
 from graphdb import cypher
 from graphdb.driver import ensure_constraints
+from graphdb.requests import IdentifyRequest, row_params
 
 CUSTOMERS = 3_000
 BIG_CLUSTER = 2_000
 SEEDED_AT = datetime(2020, 1, 1, tzinfo=UTC)
 
-_ROW = {"index": 0, "email": customer_email(1), "phone": customer_phone(1), "id": 1}
-_ROWS = [
-    _ROW | {"createdAt": None},
-    {"index": 1, "email": "new@example.com", "phone": None, "id": 2, "createdAt": None},
-]
+_ROW = row_params(0, IdentifyRequest(customer_email(1), customer_phone(1)), contact_id=1)
+_ROWS = [_ROW, row_params(1, IdentifyRequest("new@example.com", None), contact_id=2)]
 # Parameters of the shapes the service sends (graphdb.identify_tx, graphdb.warm_up); a plan
 # depends on their types, not their values.
 STATEMENTS: dict[str, tuple[LiteralString, dict[str, Any]]] = {
@@ -31,16 +29,41 @@ STATEMENTS: dict[str, tuple[LiteralString, dict[str, Any]]] = {
                 "rows": _ROWS,
                 "emails": sorted(row["email"] for row in _ROWS if row["email"]),
                 "phones": sorted(row["phone"] for row in _ROWS if row["phone"]),
+                "maxPerIdentifier": 50,
             }
         },
     ),
     "LOCK_PRIMARIES_AND_READ": (
         cypher.LOCK_PRIMARIES_AND_READ,
-        {"batch": {"primaryIds": [1, 3], "rows": [_ROW | {"createdAt": None}]}},
+        {"batch": {"primaryIds": [1, 3], "rows": [_ROW], "maxPerIdentifier": 50}},
     ),
-    "MERGE_CLUSTERS_AND_READ": (
-        cypher.MERGE_CLUSTERS_AND_READ,
-        {"merge": {"winnerId": 1, "loserIds": [3]}},
+    "CLUSTER_SIZES": (cypher.CLUSTER_SIZES, {"sizes": {"primaryIds": [1, 3]}}),
+    "RELINK_SECONDARIES": (
+        cypher.RELINK_SECONDARIES,
+        {"relink": {"winnerId": 1, "loserId": 3, "chunk": 500}},
+    ),
+    "DEMOTE_AND_READ": (
+        cypher.DEMOTE_AND_READ,
+        {"merge": {"winnerId": 1, "loserIds": [3], "conflictKeys": ["1:3"]}},
+    ),
+    "HOLD_BACK_AND_READ": (
+        cypher.HOLD_BACK_AND_READ,
+        {
+            "conflict": {
+                "key": "1:3",
+                "emailSideId": 1,
+                "phoneSideId": 3,
+                "email": customer_email(1),
+                "phone": customer_phone(3),
+                "requestId": "r",
+            }
+        },
+    ),
+    "READ_CONTACTS": (cypher.READ_CONTACTS, {"page": {"ids": [1, 3]}}),
+    "LIST_CONFLICTS": (cypher.LIST_CONFLICTS, {"page": {"first": 10, "after": None}}),
+    "LOCK_AND_FIND_PRIMARIES": (
+        cypher.LOCK_AND_FIND_PRIMARIES,
+        {"merge": {"lockIds": [1, 3], "contactIds": [1, 3]}},
     ),
     "READ_CLUSTERS_OF_CONTACTS": (cypher.READ_CLUSTERS_OF_CONTACTS, {"read": {"ids": [1, 3]}}),
     "READ_CLUSTER_BY_ID": (cypher.READ_CLUSTER_BY_ID, {"id": 1}),

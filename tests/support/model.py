@@ -1,8 +1,18 @@
-"""A plain-Python reference model of docs/rules.md's identify rules, for model-based tests."""
+"""A plain-Python reference model of docs/rules.md's identify rules, for model-based tests:
+blocked values, hub values and the cluster cap included."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Outcome(Enum):
+    CREATED_PRIMARY = "created_primary"
+    ADDED_SECONDARY = "added_secondary"
+    MERGED = "merged"
+    NOTHING_NEW = "nothing_new"
+    MERGE_HELD_BACK = "merge_held_back"
 
 
 @dataclass
@@ -11,10 +21,18 @@ class ModelContact:
     email: str | None
     phone: str | None
     linked_id: int | None = None
+    # Whether the value links (it is neither blocked nor a hub past the cap when recorded).
+    email_links: bool = True
+    phone_links: bool = True
 
     @property
     def is_primary(self) -> bool:
         return self.linked_id is None
+
+    def links_through(self, kind: str, value: str) -> bool:
+        if kind == "email":
+            return self.email_links and self.email == value
+        return self.phone_links and self.phone == value
 
 
 @dataclass(frozen=True)
@@ -27,31 +45,121 @@ class Answer:
 
 @dataclass
 class ReferenceModel:
-    """Contacts in creation order; ids 1, 2, 3, ... so creation order is id order."""
+    """Contacts in creation order; ids 1, 2, 3, ... so creation order is id order.
 
+    `blocked` values never link; a value already linking `max_per_identifier` contacts is a hub
+    and links no more; a merge past `max_cluster` contacts is held back and recorded in
+    `conflicts` (by the pair of primaries, email side first).
+    """
+
+    blocked: frozenset[str] = frozenset()
+    max_per_identifier: int = 50
+    max_cluster: int = 1000
     contacts: list[ModelContact] = field(default_factory=list)
+    conflicts: dict[frozenset[int], tuple[int, int, str, str]] = field(default_factory=dict)
+    last_outcome: Outcome = Outcome.NOTHING_NEW
+    # (code, field) of the last request's warnings, as the service words them.
+    last_warnings: frozenset[tuple[str, str]] = frozenset()
 
     def identify(self, email: str | None, phone: str | None) -> Answer:
-        matching = [
-            c for c in self.contacts
-            if (email is not None and c.email == email) or (phone is not None and c.phone == phone)
-        ]  # fmt: skip
-        primaries = sorted({self._primary_of(c) for c in matching})
+        email_hub = self._is_hub("email", email)
+        phone_hub = self._is_hub("phone", phone)
+        warnings = {("blocked_identifier", "email")} if email in self.blocked else set()
+        if phone in self.blocked:
+            warnings.add(("blocked_identifier", "phoneNumber"))
+        if email_hub:
+            warnings.add(("hub_identifier", "email"))
+        if phone_hub:
+            warnings.add(("hub_identifier", "phoneNumber"))
+        self.last_warnings = frozenset(warnings)
+        link_email = email if email not in self.blocked and not email_hub else None
+        link_phone = phone if phone not in self.blocked and not phone_hub else None
+        via_email = self._primary_through("email", link_email)
+        via_phone = self._primary_through("phone", link_phone)
+        brings_new = (link_email is not None and via_email is None) or (
+            link_phone is not None and via_phone is None
+        )
+        primaries = sorted({p for p in (via_email, via_phone) if p is not None})
         if not primaries:
-            self.contacts.append(ModelContact(len(self.contacts) + 1, email, phone))
-            return self.answer(len(self.contacts))
+            self._create(email, phone, None, link_email, link_phone)
+            self.last_outcome = Outcome.CREATED_PRIMARY
+            return self.answer(self.contacts[-1].id)
+        if self._past_cap(primaries, via_email, via_phone):
+            assert via_email is not None
+            assert via_phone is not None
+            pair = frozenset(primaries)
+            if pair not in self.conflicts:
+                self.conflicts[pair] = (via_email, via_phone, email or "", phone or "")
+            self.last_outcome = Outcome.MERGE_HELD_BACK
+            self.last_warnings |= {("merge_held_back", "phoneNumber")}
+            return self.answer(via_email)
         winner, *losers = primaries  # the oldest primary has the lowest id
         for contact in self.contacts:
             if contact.id in losers or contact.linked_id in losers:
                 contact.linked_id = winner
-        email_known = email is None or any(c.email == email for c in self.contacts)
-        phone_known = phone is None or any(c.phone == phone for c in self.contacts)
-        if not (email_known and phone_known):
-            self.contacts.append(ModelContact(len(self.contacts) + 1, email, phone, winner))
+        for pair in [pair for pair in self.conflicts if pair <= {winner, *losers}]:
+            del self.conflicts[pair]
+        if brings_new:
+            self._create(email, phone, winner, link_email, link_phone)
+            self.last_outcome = Outcome.ADDED_SECONDARY
+        else:
+            self.last_outcome = Outcome.MERGED if losers else Outcome.NOTHING_NEW
         return self.answer(winner)
+
+    def _past_cap(self, primaries: list[int], via_email: int | None, via_phone: int | None) -> bool:
+        """Two clusters, one by email and one by phone, too large together."""
+        if len(primaries) < 2 or via_email is None or via_phone is None:
+            return False
+        return self.size(via_email) + self.size(via_phone) > self.max_cluster
+
+    def _create(
+        self,
+        email: str | None,
+        phone: str | None,
+        primary: int | None,
+        link_email: str | None,
+        link_phone: str | None,
+    ) -> None:
+        contact = ModelContact(
+            len(self.contacts) + 1,
+            email,
+            phone,
+            primary,
+            email_links=email is None or link_email is not None,
+            phone_links=phone is None or link_phone is not None,
+        )
+        self.contacts.append(contact)
+
+    def _is_hub(self, kind: str, value: str | None) -> bool:
+        if value is None or value in self.blocked:
+            return False
+        holders = sum(1 for c in self.contacts if c.links_through(kind, value))
+        return holders >= self.max_per_identifier
+
+    def _primary_through(self, kind: str, value: str | None) -> int | None:
+        if value is None:
+            return None
+        for contact in self.contacts:
+            if contact.links_through(kind, value):
+                return self._primary_of(contact)
+        return None
 
     def _primary_of(self, contact: ModelContact) -> int:
         return contact.id if contact.linked_id is None else contact.linked_id
+
+    def size(self, primary_id: int) -> int:
+        return sum(1 for c in self.contacts if primary_id in (c.id, c.linked_id))
+
+    def open_conflicts(self) -> set[tuple[int, int]]:
+        """(email side, phone side) of each conflict whose clusters are still apart, by the
+        primaries they have now."""
+        by_id = {c.id: c for c in self.contacts}
+        found = set()
+        for email_side, phone_side, _, _ in self.conflicts.values():
+            sides = (self._primary_of(by_id[email_side]), self._primary_of(by_id[phone_side]))
+            if sides[0] != sides[1]:
+                found.add(sides)
+        return found
 
     def answer(self, primary_id: int) -> Answer:
         cluster = [c for c in self.contacts if primary_id in (c.id, c.linked_id)]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from resolvers.core.identifiers import Identifiers, InvalidIdentifier, canonical_identifiers
+from resolvers.core.identifiers import (
+    Identifier,
+    IdentifierRules,
+    Identifiers,
+    InvalidIdentifier,
+    canonical_identifiers,
+)
 
 
 @pytest.mark.parametrize(
@@ -17,7 +23,7 @@ from resolvers.core.identifiers import Identifiers, InvalidIdentifier, canonical
     ],
 )
 def test_emails_are_trimmed_and_lower_cased(raw: str, canonical: str) -> None:
-    assert canonical_identifiers(raw, None) == Identifiers(canonical, None)
+    assert canonical_identifiers(raw, None) == Identifiers(Identifier(canonical, raw), None)
 
 
 @pytest.mark.parametrize(
@@ -30,7 +36,7 @@ def test_emails_are_trimmed_and_lower_cased(raw: str, canonical: str) -> None:
     ],
 )
 def test_phones_lose_separators_and_keep_a_leading_plus(raw: str, canonical: str) -> None:
-    assert canonical_identifiers(None, raw) == Identifiers(None, canonical)
+    assert canonical_identifiers(None, raw) == Identifiers(None, Identifier(canonical, raw))
 
 
 @pytest.mark.parametrize(
@@ -60,3 +66,51 @@ def test_bad_values_are_refused_with_a_code_and_field(
 
     assert isinstance(result, InvalidIdentifier)
     assert (result.code, result.field) == (code, field)
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "canonical"),
+    [
+        ("+1 (555) 010-0199", None, "+15550100199"),
+        ("+1 (555) 010-0199", "US", "+15550100199"),
+        ("555-010-0199", "US", "+15550100199"),
+        ("555-010-0199", None, "5550100199"),
+        ("+44 (0) 20 7946 0018", None, "+442079460018"),
+        ("919812345670", "IN", "+919812345670"),
+        # Not a possible number where it is read: the digits, as before.
+        ("123456", "US", "123456"),
+        ("919191", None, "919191"),
+        ("+999 123", None, "+999123"),
+    ],
+)
+def test_phones_become_e164_when_phonenumbers_finds_them_possible(
+    raw: str, region: str | None, canonical: str
+) -> None:
+    result = IdentifierRules(phone_region=region).identifiers(None, raw)
+
+    assert result == Identifiers(None, Identifier(canonical, raw))
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("user@münchen.de", "user@xn--mnchen-3ya.de"),
+        ("User@MÜNCHEN.de", "user@xn--mnchen-3ya.de"),
+        ("bob~@example.com", "bob~@example.com"),
+        ("a@b.co", "a@b.co"),
+    ],
+)
+def test_international_domains_take_their_idna_form(raw: str, canonical: str) -> None:
+    result = canonical_identifiers(raw, None)
+
+    assert result == Identifiers(Identifier(canonical, raw), None)
+
+
+@pytest.mark.parametrize(
+    "email", ["a@localhost", "a@b.test", "a@b.invalid", '"quoted"@b.co', "a@[127.0.0.1]"]
+)
+def test_special_use_domains_and_exotic_forms_are_refused(email: str) -> None:
+    result = canonical_identifiers(email, None)
+
+    assert isinstance(result, InvalidIdentifier)
+    assert (result.code, result.field) == ("invalid_email", "email")

@@ -32,7 +32,11 @@ from resolvers.cli.importing.importer import ImportReport, import_rows
 from resolvers.cli.importing.rejected import rejected_path, write_rejected
 from resolvers.cli.importing.rows import OrderFile, OrderFileError, read_orders
 from resolvers.runtime.settings import Settings
-from resolvers.runtime.wiring import configured_connection, running_local_connection
+from resolvers.runtime.wiring import (
+    configured_connection,
+    identifier_rules,
+    running_local_connection,
+)
 
 # A bound on each row's transaction, retries included, and on the start-up planning. Longer than
 # a request's: nobody waits on a batch job's answer, and a busy server deserves patience.
@@ -44,7 +48,7 @@ def run_import_command(
 ) -> int:
     """The exit code: 0 once every row is applied or rejected, 128 + signal when interrupted."""
     try:
-        orders = read_orders(source)
+        orders = read_orders(source, identifier_rules(settings))
         rejected_file = rejected_path(source)
         write_rejected(rejected_file, orders.header, orders.rejected)
         checkpoint_file = checkpoint_path(source)

@@ -169,7 +169,7 @@ async def _apply_in_order(
             await asyncio.wait(after)
             if any(task.cancelled() or task.exception() is not None for task in after):
                 return  # the import is failing; a row whose predecessor failed must not run
-        record = await repository.identify(row.email, row.phone, row.created_at)
+        record = await repository.identify_request(row.request)
         progress.row_done(index, record.outcome)
 
     def forget(row: OrderRow, task: asyncio.Task[None]) -> None:

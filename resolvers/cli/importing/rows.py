@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from resolvers.core.identifiers import InvalidIdentifier, canonical_identifiers
+from graphdb.requests import IdentifyRequest
+from resolvers.core.identifiers import (
+    IdentifierRules,
+    Identifiers,
+    InvalidIdentifier,
+    canonical_identifiers,
+)
+from resolvers.core.identify import sighting
 
 COLUMNS = ("created_at", "email", "phone")
 
@@ -22,13 +29,16 @@ class OrderFileError(Exception):
 class OrderRow:
     line: int
     created_at: datetime  # in UTC
-    email: str | None  # canonical
-    phone: str | None  # canonical
+    values: Identifiers  # canonical, blocked ones marked
+
+    @property
+    def request(self) -> IdentifyRequest:
+        return sighting(self.values, created_at=self.created_at)
 
     @property
     def identifiers(self) -> list[tuple[str, str]]:
-        keys = [("email", self.email)] if self.email is not None else []
-        return keys + ([("phone", self.phone)] if self.phone is not None else [])
+        """The values it links through: a row waits for earlier rows sharing one."""
+        return list(self.request.keys)
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,7 @@ class OrderFile:
         return len(self.rows) + len(self.rejected)
 
 
-def read_orders(path: Path) -> OrderFile:
+def read_orders(path: Path, rules: IdentifierRules | None = None) -> OrderFile:
     try:
         data = path.read_bytes()
         text = data.decode("utf-8-sig")
@@ -71,7 +81,7 @@ def read_orders(path: Path) -> OrderFile:
     for cells in reader:
         if not any(cell.strip() for cell in cells):
             continue  # a blank line is no order
-        row = _order_or_rejection(reader.line_num, cells, where, len(header))
+        row = _order_or_rejection(reader.line_num, cells, where, len(header), rules)
         if isinstance(row, OrderRow):
             rows.append(row)
         else:
@@ -82,7 +92,7 @@ def read_orders(path: Path) -> OrderFile:
 
 
 def _order_or_rejection(
-    line: int, cells: list[str], where: dict[str, int], width: int
+    line: int, cells: list[str], where: dict[str, int], width: int, rules: IdentifierRules | None
 ) -> OrderRow | RejectedRow:
     if len(cells) != width:
         return RejectedRow(
@@ -94,11 +104,11 @@ def _order_or_rejection(
         return RejectedRow(line, cells, code, reason)
     # An empty cell is an absent value: CSV has no null to tell the two apart.
     identifiers = canonical_identifiers(
-        cells[where["email"]].strip() or None, cells[where["phone"]].strip() or None
+        cells[where["email"]].strip() or None, cells[where["phone"]].strip() or None, rules
     )
     if isinstance(identifiers, InvalidIdentifier):
         return RejectedRow(line, cells, identifiers.code, identifiers.message)
-    return OrderRow(line, created_at, identifiers.email, identifiers.phone)
+    return OrderRow(line, created_at, identifiers)
 
 
 def _timestamp(raw: str) -> datetime | tuple[str, str]:

@@ -1,0 +1,85 @@
+"""Held-back merges: the open conflicts, and the merge an operator makes on purpose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graphdb import cypher
+from graphdb.identify_tx import Tx, merge_clusters, read_clusters_of_contacts
+from graphdb.records import ClusterRecord
+
+
+@dataclass(frozen=True)
+class ConflictRecord:
+    """Two clusters a request bridged, kept apart by the cluster cap. Each side is named by its
+    primary now; the values are the request's."""
+
+    id: str
+    email_primary_id: int
+    phone_primary_id: int
+    email: str
+    phone_number: str
+    request_id: str | None
+    last_request_id: str | None
+    requests: int
+    first_at: str
+    last_at: str
+
+
+async def list_conflicts(
+    tx: AsyncManagedTransaction, first: int, after: str | None
+) -> list[ConflictRecord]:
+    result = await tx.run(cypher.LIST_CONFLICTS, page={"first": first, "after": after})
+    return [_conflict(record) async for record in result]
+
+
+def _conflict(record: Any) -> ConflictRecord:
+    conflict = record["conflict"]
+    return ConflictRecord(
+        id=conflict["key"],
+        email_primary_id=record["emailPrimaryId"],
+        phone_primary_id=record["phonePrimaryId"],
+        email=conflict["email"],
+        phone_number=conflict["phoneNumber"],
+        request_id=conflict.get("requestId"),
+        last_request_id=conflict.get("lastRequestId"),
+        requests=conflict["requests"],
+        first_at=conflict["firstAt"],
+        last_at=conflict["lastAt"],
+    )
+
+
+async def lock_primaries(tx: Tx, contact_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """The primary of each contact, as (createdAt, id) so that sorting puts the oldest first,
+    with every one of them locked: in the global order (ascending ids), read again until no merge
+    demoted one while we waited. A contact that does not exist is left out."""
+    locked: list[int] = []
+    while True:
+        merge = {"lockIds": locked, "contactIds": contact_ids}
+        result = await tx.run(cypher.LOCK_AND_FIND_PRIMARIES, merge=merge)
+        primaries = {
+            record["contactId"]: (record["createdAt"], record["primaryId"])
+            async for record in result
+        }
+        wanted = {primary_id for _, primary_id in primaries.values()}
+        if wanted <= set(locked):
+            return primaries
+        locked = sorted(set(locked) | wanted)
+
+
+async def merge_on_purpose(
+    tx: Tx, contact_ids: tuple[int, int], relink_chunk: int
+) -> ClusterRecord | None:
+    """Merges the clusters of two contacts whatever their size (the cap holds back only
+    identify's merges); None if either contact does not exist."""
+    primaries = await lock_primaries(tx, list(contact_ids))
+    if len(primaries) < len(set(contact_ids)):
+        return None
+    winner, *losers = sorted(set(primaries.values()))
+    if not losers:
+        clusters = await read_clusters_of_contacts(tx, [winner[1]])
+        return clusters.get(winner[1])
+    return await merge_clusters(tx, winner[1], [loser[1] for loser in losers], relink_chunk)
