@@ -16,6 +16,14 @@ from graphdb.cypher.identify import (
     READ_CLUSTERS_OF_CONTACTS,
     RELINK_SECONDARIES,
 )
+from graphdb.cypher.recanonicalize import (
+    LIST_EMAILS,
+    LIST_PHONES,
+    LOCK_EMAILS_AND_FIND,
+    LOCK_PHONES_AND_FIND,
+    MOVE_EMAILS,
+    MOVE_PHONES,
+)
 from graphdb.cypher.schema import (
     AWAIT_INDEXES,
     CONSTRAINTS,
@@ -40,8 +48,14 @@ __all__ = [
     "IDENTIFY_BATCH",
     "JIT_COMPILATION_MILLISECONDS",
     "LIST_CONFLICTS",
+    "LIST_EMAILS",
+    "LIST_PHONES",
     "LOCK_AND_FIND_PRIMARIES",
+    "LOCK_EMAILS_AND_FIND",
+    "LOCK_PHONES_AND_FIND",
     "LOCK_PRIMARIES_AND_READ",
+    "MOVE_EMAILS",
+    "MOVE_PHONES",
     "READ_CLUSTERS_OF_CONTACTS",
     "READ_CLUSTER_BY_EMAIL",
     "READ_CLUSTER_BY_ID",
