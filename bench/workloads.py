@@ -139,7 +139,14 @@ def sightings(name: str, population: Population, run: int) -> Iterator[Sighting]
         "merge": lambda: _repeat(lambda: _seeded_merge(population, fresh)),
         "mix": lambda: _mix(rng, population, fresh),
         "big_nothing_new": lambda: _repeat(lambda: _big_nothing_new(rng, population)),
-        "big_new_info": lambda: _repeat(lambda: (fresh.email(), big_cluster_phone())),
+        # By a member's email: the shared phone is a hub (MAX_CONTACTS_PER_IDENTIFIER), and
+        # would start a cluster of its own instead of growing the big one.
+        "big_new_info": lambda: _repeat(
+            lambda: (
+                big_cluster_email(rng.randrange(population.big_cluster_size)),
+                fresh.phone(),
+            )
+        ),
     }
     return generators[name]()
 

@@ -27,6 +27,10 @@ Tx = AsyncManagedTransaction | AsyncTransaction
 READ_ATTEMPTS = 5
 
 
+# The largest limit: Cypher's LIMIT takes a 32-bit integer.
+MOST = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class LinkRules:
     """The guards against over-merging that identify applies in Neo4j (docs/rules.md)."""
@@ -39,8 +43,9 @@ class LinkRules:
     relink_chunk: int = 500
 
     def __post_init__(self) -> None:
-        if min(self.max_contacts_per_identifier, self.max_cluster_contacts, self.relink_chunk) < 1:
-            raise ValueError("the link rules' limits are at least 1")
+        limits = (self.max_contacts_per_identifier, self.max_cluster_contacts, self.relink_chunk)
+        if not all(1 <= limit <= MOST for limit in limits):
+            raise ValueError(f"the link rules' limits are 1 to {MOST}")
 
 
 class RowFailed(Exception):

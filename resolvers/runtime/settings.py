@@ -143,9 +143,9 @@ class Settings:
                 "IDENTIFIER_BLOCKLIST_FILE", cast=_optional_path, default=""
             ),
             max_contacts_per_identifier=config(
-                "MAX_CONTACTS_PER_IDENTIFIER", cast=_positive, default=50
+                "MAX_CONTACTS_PER_IDENTIFIER", cast=_link_limit, default=50
             ),
-            max_cluster_contacts=config("MAX_CLUSTER_CONTACTS", cast=_positive, default=1000),
+            max_cluster_contacts=config("MAX_CLUSTER_CONTACTS", cast=_link_limit, default=1000),
         )
 
 
@@ -157,6 +157,14 @@ def _phone_region(value: str) -> str | None:
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"PHONE_DEFAULT_REGION {value!r} is no region phonenumbers knows")
     return region
+
+
+def _link_limit(value: str) -> int:
+    """1 to 2**31 - 1: Cypher's LIMIT takes a 32-bit integer."""
+    limit = _positive(value)
+    if limit > 2**31 - 1:
+        raise ValueError(f"{value} is more than {2**31 - 1}")
+    return limit
 
 
 def _positive(value: str) -> int:

@@ -9,8 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+from neo4j import AsyncDriver
 
+from graphdb.api_keys import ApiKeyStore
+from graphdb.driver import Neo4jConnection
+from resolvers.core.access import key_hash, new_key
 from resolvers.runtime.settings import Settings
+from tests.support.app import app_client
 
 IDENTIFY = """
 mutation Identify($input: IdentifyInput!) {
@@ -199,3 +204,40 @@ async def test_merging_an_unknown_contact_is_not_found(client: httpx.AsyncClient
     )
 
     assert response.json()["errors"][0]["extensions"]["code"] == "not_found"
+
+
+async def test_conflicts_and_merging_need_the_admin_scope(
+    driver: AsyncDriver, neo4j: Neo4jConnection, settings: Settings
+) -> None:
+    store = ApiKeyStore(driver, neo4j.database)
+    keys = {name: new_key() for name in ("checkout", "operator")}
+    await store.create("checkout", key_hash(keys["checkout"]), ("identify", "read"), None)
+    await store.create("operator", key_hash(keys["operator"]), ("admin",), None)
+    async with app_client(dataclasses.replace(settings, auth="required"), neo4j) as client:
+
+        async def call(key: str, query: str, **variables: Any) -> httpx.Response:
+            return await client.post(
+                "/graphql",
+                json={"query": query, "variables": variables},
+                headers={"authorization": f"Bearer {keys[key]}"},
+            )
+
+        made = await call("checkout", IDENTIFY, input={"email": "doc@hillvalley.edu"})
+        contact_id = made.json()["data"]["identify"]["primaryContactId"]
+        refused = [
+            await call("checkout", CONFLICTS, first=5),
+            await call("checkout", MERGE, a=contact_id, b=contact_id),
+        ]
+        allowed = [
+            await call("operator", CONFLICTS, first=5),
+            await call("operator", MERGE, a=contact_id, b=contact_id),
+        ]
+
+    assert [r.status_code for r in refused] == [403, 403]
+    assert all(r.json()["errors"][0]["extensions"]["code"] == "forbidden" for r in refused)
+    assert [r.status_code for r in allowed] == [200, 200]
+    assert allowed[0].json()["data"] == {"conflicts": []}
+    assert allowed[1].json()["data"]["mergeClusters"] == {
+        "primaryContactId": contact_id,
+        "contactCount": 1,
+    }

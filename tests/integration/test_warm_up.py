@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from neo4j import AsyncDriver
 
 from graphdb.consistency import check_graph
-from graphdb.repository import ContactRepository
+from graphdb.identify_tx import LinkRules
+from graphdb.repository import ContactRepository, RepositoryLimits
 
 # Far more than the warm-up needs on the tests' Neo4j; the test that stops it early must beat it.
 BOUND = 60.0
@@ -26,9 +28,12 @@ async def _scratch_nodes(driver: AsyncDriver, database: str) -> int:
     return count
 
 
+@pytest.mark.parametrize("link", [LinkRules(), LinkRules(2, 2)], ids=["default", "tiny caps"])
 async def test_warm_up_leaves_no_scratch_customer_and_real_ones_untouched(
-    repository: ContactRepository, driver: AsyncDriver, database: str
+    driver: AsyncDriver, database: str, link: LinkRules
 ) -> None:
+    # However small the service's caps, scratch traffic makes no hub the clean-up cannot reach.
+    repository = ContactRepository(driver, database, RepositoryLimits(link=link))
     await repository.prepare()
     before = await repository.identify("doc@hillvalley.edu", "5550101")
 
