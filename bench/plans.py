@@ -29,7 +29,7 @@ async def profile(driver: AsyncDriver, database: str, customer: int) -> dict[str
     known = {"email": customer_email(customer), "phone": customer_phone(customer)}
     cases: dict[str, dict[str, Any]] = {
         "returning customer": known,
-        "new customer": {"email": "profile@new.test", "phone": "5550000001"},
+        "new customer": {"email": "profile@new.example", "phone": "5550000001"},
         "new phone, known email": known | {"phone": "5550000002"},
     }
     hits: dict[str, int] = {}

@@ -1,8 +1,8 @@
 """Bulk seeding for benchmarks: customers and one big cluster, written in UNWIND batches.
 
 The seeded graph has exactly the shape identify builds, so the service cannot tell it apart from
-one grown by requests: customer k is a primary (a<k>@seed.test, phone(k)) and a secondary
-(b<k>@seed.test, same phone) linked to it. Ids start at 1 and the id sequence is moved past them.
+one grown by requests: customer k is a primary (a<k>@seed.example, phone(k)) and a secondary
+(b<k>@seed.example, same phone) linked to it. Ids start at 1 and the id sequence is moved past them.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ RETURN CASE WHEN highest >= reserved THEN highest + 1 ELSE reserved END AS next
 
 
 def customer_email(k: int, which: str = "a") -> str:
-    return f"{which}{k}@seed.test"
+    return f"{which}{k}@seed.example"
 
 
 def customer_phone(k: int) -> str:
@@ -84,7 +84,7 @@ def big_cluster_phone() -> str:
 
 
 def big_cluster_email(k: int) -> str:
-    return f"big{k}@seed.test"
+    return f"big{k}@seed.example"
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class _Fresh:
 
     def sighting(self) -> Sighting:
         self.made += 1
-        pair = (f"n{self.run}-{self.made}@new.test", f"3{self.run:03d}{self.made:09d}")
+        pair = (f"n{self.run}-{self.made}@new.example", f"3{self.run:03d}{self.made:09d}")
         self.created.append(pair)
         return pair
 
@@ -71,7 +71,7 @@ class _Fresh:
 
     def email(self) -> str:
         self.made += 1
-        return f"x{self.run}-{self.made}@new.test"
+        return f"x{self.run}-{self.made}@new.example"
 
 
 def _returning(rng: random.Random, population: Population) -> Sighting:

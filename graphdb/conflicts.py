@@ -82,4 +82,5 @@ async def merge_on_purpose(
     if not losers:
         clusters = await read_clusters_of_contacts(tx, [winner[1]])
         return clusters.get(winner[1])
+    # Uncapped: an operator's merge is on purpose.
     return await merge_clusters(tx, winner[1], [loser[1] for loser in losers], relink_chunk)

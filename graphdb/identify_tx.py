@@ -210,9 +210,11 @@ async def _settle_row(tx: Tx, row: dict[str, Any], seen: _Seen, progress: _Progr
     if not losers:
         return _Answer(_decided(seen), IdentifyOutcome.NOTHING_NEW, read_after, _hub_warnings(seen))
     loser_ids = [loser.id for loser in losers]
-    if await cluster_size(tx, [winner.id, *loser_ids]) > rules.max_cluster_contacts:
+    cluster = await merge_clusters(
+        tx, winner.id, loser_ids, rules.relink_chunk, cap=rules.max_cluster_contacts
+    )
+    if cluster is None:
         return await _hold_back(tx, row, seen, writes.count)
-    cluster = await merge_clusters(tx, winner.id, loser_ids, rules.relink_chunk)
     return _Answer(
         cluster,
         IdentifyOutcome.MERGED,
@@ -228,17 +230,30 @@ async def cluster_size(tx: Tx, primary_ids: list[int]) -> int:
     return int(record["contacts"])
 
 
-async def merge_clusters(tx: Tx, winner_id: int, loser_ids: list[int], chunk: int) -> ClusterRecord:
+async def merge_clusters(
+    tx: Tx, winner_id: int, loser_ids: list[int], chunk: int, cap: int = MOST
+) -> ClusterRecord | None:
     """The losers' secondaries, then the losers, link straight to the winner; every primary
-    must be locked. Relinked in chunks, so no statement holds a whole large cluster; conflicts
-    held back between them are settled."""
+    must be locked. None, and nothing changed, when together they would pass `cap` contacts.
+    Relinked in chunks, so no statement holds a whole large cluster; conflicts held back
+    between them are settled."""
     for loser_id in loser_ids:
-        relink = {"winnerId": winner_id, "loserId": loser_id, "chunk": chunk}
+        relink = {
+            "winnerId": winner_id,
+            "loserId": loser_id,
+            "chunk": chunk,
+            "cap": cap,
+            "sizeOf": [winner_id, *loser_ids],
+        }
         while True:
             result = await tx.run(cypher.RELINK_SECONDARIES, relink=relink)
-            moved = (await result.single(strict=True))["moved"]
-            if moved < chunk:
+            record = await result.single(strict=True)
+            if record["contacts"] > relink["cap"]:
+                return None  # checked before anything moved: the first statement of the merge
+            if record["moved"] < chunk:
                 break
+            relink["cap"] = MOST
+        cap = MOST
     merge = {
         "winnerId": winner_id,
         "loserIds": loser_ids,

@@ -53,7 +53,15 @@ _STATEMENTS: list[tuple[LiteralString, dict[str, Any]]] = [
     (cypher.CLUSTER_SIZES, {"sizes": {"primaryIds": [_MISSING_ID]}}),
     (
         cypher.RELINK_SECONDARIES,
-        {"relink": {"winnerId": _MISSING_ID, "loserId": _MISSING_ID, "chunk": 500}},
+        {
+            "relink": {
+                "winnerId": _MISSING_ID,
+                "loserId": _MISSING_ID,
+                "chunk": 500,
+                "cap": 1000,
+                "sizeOf": [_MISSING_ID],
+            }
+        },
     ),
     (
         cypher.DEMOTE_AND_READ,

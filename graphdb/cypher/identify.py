@@ -43,10 +43,39 @@ CALL () {
 # identify keeps), so the work is constant however big the cluster is. A primary has no outgoing
 # LINKED_TO. The index hint is needed: given LIMIT 1, the planner would rather scan Contact nodes
 # until one matches, which PROFILE showed growing with the database.
-# A value already carried by $batch.maxPerIdentifier live contacts is a hub: it links no further
-# contact (the row finds no cluster through it). Counting stops at the cap, so a hub costs no
-# more to look at than any other value; the identifier is locked, so the count cannot move.
 def _primary_via(label: LiteralString, edge: LiteralString, kind: LiteralString) -> LiteralString:
+    return (
+        """
+  CALL (row) {
+    OPTIONAL MATCH (value:"""
+        + label
+        + """ {value: row."""
+        + kind
+        + """})<-[:"""
+        + edge
+        + """]-(member:Contact)
+    USING INDEX SEEK value:"""
+        + label
+        + """(value)
+    WHERE member.deletedAt IS NULL
+    WITH member LIMIT 1
+    OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
+    WITH member, linked LIMIT 1
+    RETURN coalesce(linked, member) AS via"""
+        + kind.capitalize()
+        + """
+  }
+"""
+    )
+
+
+# The same, knowing hubs: a value already linked to $batch.maxPerIdentifier contacts links no
+# further contact (the row finds no cluster through it). The count is the node's degree, which
+# Neo4j keeps, so a hub costs no more to look at than any other value; the identifier is locked,
+# so it cannot move. (Degree counts soft-deleted contacts too: the service deletes none.)
+def _primary_or_hub_via(
+    label: LiteralString, edge: LiteralString, kind: LiteralString
+) -> LiteralString:
     return (
         """
   CALL (row) {
@@ -58,13 +87,10 @@ def _primary_via(label: LiteralString, edge: LiteralString, kind: LiteralString)
     USING INDEX SEEK value:"""
         + label
         + """(value)
-    WITH value, size(COLLECT {
-      MATCH (value)<-[:"""
+    WITH value,
+         coalesce(COUNT { (value)<-[:"""
         + edge
-        + """]-(holder:Contact)
-      WHERE holder.deletedAt IS NULL
-      RETURN holder.id LIMIT $batch.maxPerIdentifier
-    }) >= $batch.maxPerIdentifier AS hub
+        + """]-() } >= $batch.maxPerIdentifier, false) AS hub
     OPTIONAL MATCH (value)<-[:"""
         + edge
         + """]-(member:Contact)
@@ -82,9 +108,13 @@ def _primary_via(label: LiteralString, edge: LiteralString, kind: LiteralString)
     )
 
 
+# Locking needs only the primaries: one found through a hub is locked for nothing, harmlessly.
 _FIND_PRIMARIES: LiteralString = _primary_via("Email", "HAS_EMAIL", "email") + _primary_via(
     "Phone", "HAS_PHONE", "phone"
 )
+_FIND_PRIMARIES_AND_HUBS: LiteralString = _primary_or_hub_via(
+    "Email", "HAS_EMAIL", "email"
+) + _primary_or_hub_via("Phone", "HAS_PHONE", "phone")
 
 # The primaries every row found, locked in ascending id order.
 _LOCK_FOUND_PRIMARIES: LiteralString = (
@@ -129,7 +159,7 @@ _DECIDE_CREATE_AND_READ: LiteralString = (
 CALL (lockedPrimaryIds) {
   UNWIND $batch.rows AS row
 """
-    + _FIND_PRIMARIES
+    + _FIND_PRIMARIES_AND_HUBS
     + """
   WITH lockedPrimaryIds, row, viaEmail, emailHub, viaPhone, phoneHub,
        coalesce(viaEmail, viaPhone) AS found,
@@ -234,21 +264,30 @@ RETURN sum(1 + COUNT { (primary)<-[:LINKED_TO]-() }) AS contacts
 )
 
 # Up to $relink.chunk secondaries of the loser link straight to the winner; the caller repeats it
-# until fewer come back, so no statement holds a whole large cluster in memory at once.
+# until fewer come back, so no statement holds a whole large cluster in memory at once. First,
+# the clusters of $relink.sizeOf are counted (each primary's degree, kept by Neo4j: constant
+# time): past $relink.cap nothing moves, and the caller holds the merge back.
 RELINK_SECONDARIES: LiteralString = (
     OPTIONS
     + """
 MATCH (winner:Contact {id: $relink.winnerId})
 MATCH (loser:Contact {id: $relink.loserId})
-CALL (winner, loser) {
+CALL () {
+  UNWIND $relink.sizeOf AS primaryId
+  MATCH (primary:Contact {id: primaryId})
+  RETURN sum(1 + COUNT { (primary)<-[:LINKED_TO]-() }) AS contacts
+}
+CALL (winner, loser, contacts) {
+  WITH winner, loser
+  WHERE contacts <= $relink.cap
   MATCH (secondary:Contact)-[link:LINKED_TO]->(loser)
-  WITH secondary, link LIMIT $relink.chunk
+  WITH winner, secondary, link LIMIT $relink.chunk
   DELETE link
   CREATE (secondary)-[:LINKED_TO]->(winner)
   SET secondary.updatedAt = datetime.truncate('microsecond', datetime.statement())
   RETURN count(secondary) AS moved
 }
-RETURN moved
+RETURN contacts, moved
 """
 )
 

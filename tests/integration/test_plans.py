@@ -40,7 +40,7 @@ STATEMENTS: dict[str, tuple[LiteralString, dict[str, Any]]] = {
     "CLUSTER_SIZES": (cypher.CLUSTER_SIZES, {"sizes": {"primaryIds": [1, 3]}}),
     "RELINK_SECONDARIES": (
         cypher.RELINK_SECONDARIES,
-        {"relink": {"winnerId": 1, "loserId": 3, "chunk": 500}},
+        {"relink": {"winnerId": 1, "loserId": 3, "chunk": 500, "cap": 1000, "sizeOf": [1, 3]}},
     ),
     "DEMOTE_AND_READ": (
         cypher.DEMOTE_AND_READ,
