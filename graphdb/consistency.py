@@ -16,6 +16,7 @@ RETURN contact.id AS id,
        contact.phoneNumber AS phone,
        contact.emailUnlinked AS emailUnlinked,
        contact.phoneNumberUnlinked AS phoneUnlinked,
+       contact.recanonicalizedAt IS NOT NULL AS rewritten,
        contact.linkPrecedence AS precedence,
        contact.createdAt AS createdAt,
        COLLECT { MATCH (contact)-[:LINKED_TO]->(linked) RETURN linked.id } AS links,
@@ -48,6 +49,9 @@ class GraphContact:
     # Why a value links nobody: "blocked" or "hub"; None when it links.
     email_unlinked: str | None = None
     phone_unlinked: str | None = None
+    # Moved to a value's new form by `identity recanonicalize`: two sightings that were two
+    # spellings may now be one pair, legitimately.
+    rewritten: bool = False
 
     @property
     def linking_values(self) -> list[tuple[str, str]]:
@@ -85,6 +89,7 @@ async def read_contacts(driver: AsyncDriver, database: str) -> list[GraphContact
             phone_nodes=tuple(r["phoneNodes"]),
             email_unlinked=r["emailUnlinked"],
             phone_unlinked=r["phoneUnlinked"],
+            rewritten=r["rewritten"],
         )
         for r in records
     ]
@@ -142,7 +147,8 @@ def find_violations(
     for c in contacts:
         if _links_nothing(c):
             continue  # blocked or hub values only: each such sighting is a cluster of its own
-        if (twin := seen_pairs.setdefault((c.email, c.phone), c.id)) != c.id:
+        twin = seen_pairs.setdefault((c.email, c.phone), c.id)
+        if twin != c.id and not (c.rewritten or by_id[twin].rewritten):
             violations.append(f"contacts {twin} and {c.id} duplicate ({c.email}, {c.phone})")
     components = _components(contacts)
     for component in components:

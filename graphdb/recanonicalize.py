@@ -103,7 +103,7 @@ async def rewrite(tx: Tx, change: Rewrite, rules: LinkRules, dry_run: bool) -> R
     }
     moved = await (await tx.run(_MOVE[change.kind], move=move)).single(strict=True)
     outcome.contacts = moved["moved"]
-    winner, *losers = sorted(set(primaries.values()))
+    winner, *losers = sorted(set(primaries.values())) or [(0, 0)]
     if losers:
         await merge_clusters(tx, winner[1], [loser[1] for loser in losers], rules.relink_chunk)
     return outcome

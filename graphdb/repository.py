@@ -208,7 +208,7 @@ class ContactRepository:
             return await session.execute_write(work, (one, other), self._limits.link.relink_chunk)
 
     async def conflicts(self, first: int, after: str | None) -> list[ConflictRecord]:
-        """Open conflicts, oldest first, up to `first` after the one with id `after`."""
+        """Open conflicts in id order, up to `first` after the id `after` (which need not exist)."""
         async with self._read_session() as session:
             work = CountedRuns(list_conflicts, "read_conflicts", self._events)
             return await session.execute_read(work, first, after)

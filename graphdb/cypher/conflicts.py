@@ -30,18 +30,16 @@ RETURN contactId,
 """
 )
 
-# Open conflicts, oldest first, after the one named $page.after: a conflict whose two sides have
-# joined since (a later merge) is settled and not listed. Each side is named by the primary it
-# has now.
+# Open conflicts in id order (the id is "low:high" of the primaries it was recorded between),
+# after the id $page.after: a cursor that holds on even when that conflict is settled meanwhile.
+# A conflict whose two sides have joined since (a later merge) is settled and not listed; each
+# side is named by the primary it has now, and a pair of clusters is listed once (records made
+# before one side was merged into a third cluster name the same pair).
 LIST_CONFLICTS: LiteralString = (
     OPTIONS
     + """
-OPTIONAL MATCH (cursor:Conflict {key: $page.after})
-WITH cursor
 MATCH (conflict:Conflict)
-WHERE $page.after IS NULL
-   OR conflict.firstAt > cursor.firstAt
-   OR (conflict.firstAt = cursor.firstAt AND conflict.key > cursor.key)
+WHERE $page.after IS NULL OR conflict.key > $page.after
 CALL (conflict) {
   MATCH (side:Contact {id: conflict.emailSideId})
   OPTIONAL MATCH (side)-[:LINKED_TO]->(linked:Contact)
@@ -54,7 +52,9 @@ CALL (conflict) {
 }
 WITH conflict, emailPrimaryId, phonePrimaryId
 WHERE emailPrimaryId <> phonePrimaryId
-ORDER BY conflict.firstAt, conflict.key
+ORDER BY conflict.key
+WITH emailPrimaryId, phonePrimaryId, collect(conflict)[0] AS conflict
+ORDER BY conflict.key
 LIMIT $page.first
 RETURN conflict {.key, .requestId, .lastRequestId, .email, .phoneNumber, .requests,
                  firstAt: toString(conflict.firstAt), lastAt: toString(conflict.lastAt)}

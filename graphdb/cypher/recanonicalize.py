@@ -62,6 +62,8 @@ CALL (new) {
   MATCH (old:"""
         + label
         + """ {value: oldValue})
+  // A hub carries contacts that hold its text with no edge: it stays as it is.
+  WHERE NOT coalesce(old.hub, false)
   CALL (old, new) {
     MATCH (contact:Contact)-[link:"""
         + edge
@@ -80,8 +82,19 @@ CALL (new) {
         contact."""
         + prop
         + """ = new.value,
-        contact.updatedAt = datetime.truncate('microsecond', datetime.statement())
+        contact.updatedAt = datetime.truncate('microsecond', datetime.statement()),
+        contact.recanonicalizedAt = datetime.truncate('microsecond', datetime.statement())
     RETURN count(contact) AS moved
+  }
+  // A held-back merge names the value as its request sent it: it follows the rewrite.
+  CALL (old, new) {
+    MATCH (conflict:Conflict)
+    WHERE conflict."""
+        + prop
+        + """ = old.value
+    SET conflict."""
+        + prop
+        + """ = new.value
   }
   DELETE old
   RETURN sum(moved) AS moved

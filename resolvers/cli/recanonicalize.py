@@ -14,7 +14,7 @@ from graphdb.errors import DatabaseUnavailable, unavailable_as_error
 from graphdb.identify_tx import LinkRules
 from graphdb.local.server import LocalNeo4jError
 from graphdb.recanonicalize import Plan, Rewrite, RewriteResult, plan_rewrites, rewrite
-from resolvers.core.identifiers import IdentifierRules, InvalidIdentifier, canonical_email_or_error
+from resolvers.core.identifiers import IdentifierRules, InvalidIdentifier
 from resolvers.runtime.log_hash import service_log_hash
 from resolvers.runtime.settings import Settings
 from resolvers.runtime.wiring import (
@@ -26,8 +26,16 @@ from resolvers.runtime.wiring import (
 
 def canonical_now(rules: IdentifierRules, kind: str, value: str) -> str | None:
     """The form identify would store `value` in today; None when it would refuse it."""
-    canonical = canonical_email_or_error(value) if kind == "email" else rules.phone(value)
-    return None if isinstance(canonical, InvalidIdentifier) else canonical
+    identifiers = (
+        rules.identifiers(value, None) if kind == "email" else rules.identifiers(None, value)
+    )
+    if isinstance(identifiers, InvalidIdentifier):
+        return None
+    identifier = identifiers.email if kind == "email" else identifiers.phone
+    if identifier is None or identifier.blocked:
+        # Linked before the blocklist knew it: rewriting would link through a blocked value.
+        return value
+    return identifier.value
 
 
 @click.command(name="recanonicalize")

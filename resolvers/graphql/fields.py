@@ -84,7 +84,7 @@ async def resolve_contact(
 async def resolve_conflicts(
     info: Info, first: int = DEFAULT_PAGE, after: str | None = None
 ) -> list[Conflict]:
-    """Open held-back merges, oldest first: `first` of them after the one with id `after`."""
+    """Open held-back merges in id order: `first` of them after the id `after`."""
     try:
         records = await info.context.repository.conflicts(page_size(first), after)
     except DatabaseUnavailable as error:

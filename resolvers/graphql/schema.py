@@ -42,7 +42,7 @@ class Query:
     )
     conflicts: list[Conflict] = strawberry.field(
         resolver=resolve_conflicts,
-        description="Merges held back by MAX_CLUSTER_CONTACTS and not merged since, oldest first. "
+        description="Merges held back by MAX_CLUSTER_CONTACTS and not merged since, in id order. "
         "Needs the scope admin.",
         permission_classes=[CanAdmin],
     )

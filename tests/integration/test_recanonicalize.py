@@ -134,3 +134,45 @@ def test_the_command_reports_and_rewrites(graph: Driver, neo4j: Neo4jConnection)
         database_=neo4j.database,
     )
     assert [(r["phone"], r["node"]) for r in records] == [("+15550100199", "+15550100199")]
+
+
+async def test_two_spellings_of_one_pair_become_one_pair_the_checker_allows(
+    repository: ContactRepository, driver: AsyncDriver, database: str
+) -> None:
+    await identify(repository, NO_REGION, "doc@hillvalley.edu", "555-010-0199")
+    await identify(repository, NO_REGION, "doc@hillvalley.edu", "+1 555 010 0199")
+    # A value whose new form is blocked stays as it is (it linked before the blocklist knew it).
+    await driver.execute_query(
+        "CREATE (:Contact {id: 99, phoneNumber: '000-000-0000',"
+        " linkPrecedence: 'primary', createdAt: datetime(), updatedAt: datetime()})"
+        "-[:HAS_PHONE]->(:Phone {value: '000-000-0000'})",
+        database_=database,
+    )
+    # And a value nobody carries is rewritten without a cluster to join.
+    await driver.execute_query("CREATE (:Phone {value: '555.010.0177'})", database_=database)
+
+    assert await _run(driver, database, LinkRules(), dry_run=False) == [False, False]
+
+    records, _, _ = await driver.execute_query(
+        "MATCH (p:Phone) RETURN p.value AS value ORDER BY value", database_=database
+    )
+    assert [r["value"] for r in records] == ["+15550100177", "+15550100199", "000-000-0000"]
+    assert await check_graph(driver, database) == []
+
+
+async def test_a_conflict_follows_the_rewrite_of_its_value(
+    driver: AsyncDriver, database: str
+) -> None:
+    small = LinkRules(max_cluster_contacts=2)
+    repository = ContactRepository(driver, database, RepositoryLimits(link=small))
+    await identify(repository, NO_REGION, "doc@hillvalley.edu", "555-010-0199")
+    await identify(repository, NO_REGION, "jen@hillvalley.edu", "555-010-0199")
+    await identify(repository, NO_REGION, "marty@hillvalley.edu", "555-010-0188")
+    held = await identify(repository, NO_REGION, "marty@hillvalley.edu", "555-010-0199")
+    assert held.warnings
+
+    assert await _run(driver, database, small, dry_run=False) == [False, False]
+
+    (conflict,) = await repository.conflicts(10, None)
+    assert conflict.phone_number == "+15550100199"
+    assert await check_graph(driver, database) == []
