@@ -33,7 +33,9 @@ _BLOCKED_LOCAL_PARTS = frozenset(
 _BLOCKED_EMAILS = frozenset(
     {"test@test.com", "test@example.com", "example@example.com", "email@example.com"}
 )
-_DIGITS = "01234567890123456789"
+# Every run up (or down) of at most ten digits is a substring of these.
+_UP = "01234567890123456789"
+_DOWN = _UP[::-1]
 
 
 class BlocklistFileError(ValueError):
@@ -65,7 +67,7 @@ class Blocklist:
             or self._matches(email)
         )
 
-    def blocks_phone(self, canonical: str, as_sent: str, national: str | None = None) -> bool:
+    def blocks_phone(self, canonical: str, national: str | None, *, as_sent: str) -> bool:
         """`national` is the national number of an E.164 value: `+10000000000` is `0000000000`
         in the United States, and blocked."""
         candidates = {_digits(canonical), _digits(as_sent)}
@@ -131,11 +133,4 @@ def _one_digit_repeated(digits: str) -> bool:
 
 def _run(digits: str) -> bool:
     """`1234567890`, `0123456789`, `9876543210`: consecutive digits up or down, 0 after 9."""
-    if len(digits) < MIN_RUN_DIGITS:
-        return False
-    start = int(digits[0])
-    up = _DIGITS[start : start + len(digits)] if len(digits) <= 10 else None
-    down_digits = _DIGITS[::-1]
-    begin = down_digits.index(digits[0])
-    down = down_digits[begin : begin + len(digits)] if len(digits) <= 10 else None
-    return digits in (up, down)
+    return MIN_RUN_DIGITS <= len(digits) <= 10 and (digits in _UP or digits in _DOWN)

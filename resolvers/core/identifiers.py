@@ -53,11 +53,6 @@ class Identifiers:
     email: Identifier | None
     phone: Identifier | None
 
-    @property
-    def blocked_fields(self) -> tuple[str, ...]:
-        found = (("email", self.email), ("phoneNumber", self.phone))
-        return tuple(name for name, value in found if value is not None and value.blocked)
-
 
 @dataclass(frozen=True)
 class IdentifierRules:
@@ -74,24 +69,22 @@ class IdentifierRules:
         canonical_email = None if email is None else canonical_email_or_error(email)
         if isinstance(canonical_email, InvalidIdentifier):
             return canonical_email
-        canonical_phone = None if phone is None else self.phone(phone)
-        if isinstance(canonical_phone, InvalidIdentifier):
-            return canonical_phone
+        phone_forms = None if phone is None else _phone_forms(phone, self.phone_region)
+        if isinstance(phone_forms, InvalidIdentifier):
+            return phone_forms
         return Identifiers(
             None
             if email is None or canonical_email is None
             else Identifier(canonical_email, email, self.blocklist.blocks_email(canonical_email)),
             None
-            if phone is None or canonical_phone is None
-            else Identifier(canonical_phone, phone, self._blocks_phone(canonical_phone, phone)),
+            if phone is None or phone_forms is None
+            else Identifier(
+                phone_forms[0], phone, self.blocklist.blocks_phone(*phone_forms, as_sent=phone)
+            ),
         )
 
     def phone(self, raw: str) -> str | InvalidIdentifier:
         return canonical_phone_or_error(raw, self.phone_region)
-
-    def _blocks_phone(self, canonical: str, as_sent: str) -> bool:
-        national = national_digits(canonical) if canonical.startswith("+") else None
-        return self.blocklist.blocks_phone(canonical, as_sent, national)
 
 
 def canonical_identifiers(
@@ -128,11 +121,19 @@ def canonical_email_or_error(raw: str) -> str | InvalidIdentifier:
     return canonical
 
 
-@lru_cache(maxsize=_CACHED_VALUES)
 def canonical_phone_or_error(raw: str, region: str | None = None) -> str | InvalidIdentifier:
     """E.164 (`+15550100199`) when the number is written with a + or `region` is given, and
     phonenumbers finds it a possible number there; otherwise its digits (and leading +) without
     spaces, dashes, dots and brackets, as before phonenumbers: `123456` stays `123456`."""
+    forms = _phone_forms(raw, region)
+    return forms if isinstance(forms, InvalidIdentifier) else forms[0]
+
+
+@lru_cache(maxsize=_CACHED_VALUES)
+def _phone_forms(raw: str, region: str | None) -> tuple[str, str | None] | InvalidIdentifier:
+    """The canonical form, and the national significant number of one written with + or made
+    E.164 (`+10000000000` is `0000000000` in the United States: the blocklist tests both).
+    phonenumbers parses the number once for both."""
     if len(raw) > MAX_RAW_PHONE_LENGTH:
         return InvalidIdentifier(
             "too_long",
@@ -155,28 +156,21 @@ def canonical_phone_or_error(raw: str, region: str | None = None) -> str | Inval
             f"phoneNumber must have {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS} digits.",
             "phoneNumber",
         )
-    return e164(raw, region) or phone
+    if region is not None or raw.strip().startswith("+"):
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            pass
+        else:
+            if phonenumbers.is_possible_number(number):
+                e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                return e164, phonenumbers.national_significant_number(number)
+    # Kept as digits; one with a leading + still has a national part for the blocklist.
+    return phone, _national(phone) if phone.startswith("+") else None
 
 
-def e164(raw: str, region: str | None) -> str | None:
-    """The number in E.164 when phonenumbers reads it as possible (the right length for its
-    country); None when it has no + and no region, or is not possible."""
-    if region is None and not raw.strip().startswith("+"):
-        return None
+def _national(international: str) -> str | None:
     try:
-        number = phonenumbers.parse(raw, region)
+        return phonenumbers.national_significant_number(phonenumbers.parse(international, None))
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-@lru_cache(maxsize=_CACHED_VALUES)
-def national_digits(e164_value: str) -> str | None:
-    """The national significant number of an E.164 value (`+10000000000` -> `0000000000`)."""
-    try:
-        number = phonenumbers.parse(e164_value, None)
-    except phonenumbers.NumberParseException:
-        return None
-    return phonenumbers.national_significant_number(number)
