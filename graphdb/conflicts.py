@@ -78,9 +78,21 @@ async def merge_on_purpose(
     primaries = await lock_primaries(tx, list(contact_ids))
     if len(primaries) < len(set(contact_ids)):
         return None
-    winner, *losers = sorted(set(primaries.values()))
-    if not losers:
-        clusters = await read_clusters_of_contacts(tx, [winner[1]])
-        return clusters.get(winner[1])
     # Uncapped: an operator's merge is on purpose.
-    return await merge_clusters(tx, winner[1], [loser[1] for loser in losers], relink_chunk)
+    merged = await merge_primaries(tx, primaries, relink_chunk)
+    if merged is not None:
+        return merged
+    (only,) = {primary_id for _, primary_id in primaries.values()}
+    return (await read_clusters_of_contacts(tx, [only])).get(only)
+
+
+async def merge_primaries(
+    tx: Tx, primaries: dict[int, tuple[int, int]], relink_chunk: int
+) -> ClusterRecord | None:
+    """The clusters of these locked primaries (as lock_primaries gives them) merged into the
+    oldest; None when they are one cluster already, or none."""
+    oldest_first = sorted(set(primaries.values()))
+    if len(oldest_first) < 2:
+        return None
+    winner, *losers = (primary_id for _, primary_id in oldest_first)
+    return await merge_clusters(tx, winner, losers, relink_chunk)

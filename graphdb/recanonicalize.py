@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from neo4j import AsyncDriver
 
 from graphdb import cypher
-from graphdb.conflicts import lock_primaries
-from graphdb.identify_tx import LinkRules, Tx, cluster_size, merge_clusters
+from graphdb.conflicts import lock_primaries, merge_primaries
+from graphdb.identify_tx import LinkRules, Tx, cluster_size
 
 PAGE = 1000
 
@@ -59,7 +59,6 @@ async def plan_rewrites(
     plan = Plan()
     for kind in ("email", "phone"):
         groups: dict[str, list[str]] = {}
-        existing: set[str] = set()
         after = ""
         while True:
             records, _, _ = await driver.execute_query(
@@ -67,7 +66,6 @@ async def plan_rewrites(
             )
             for record in records:
                 value, hub = record["value"], record["hub"]
-                existing.add(value)
                 new = canonical(kind, value)
                 if new is None:
                     plan.invalid.append((kind, value))
@@ -103,7 +101,5 @@ async def rewrite(tx: Tx, change: Rewrite, rules: LinkRules, dry_run: bool) -> R
     }
     moved = await (await tx.run(_MOVE[change.kind], move=move)).single(strict=True)
     outcome.contacts = moved["moved"]
-    winner, *losers = sorted(set(primaries.values())) or [(0, 0)]
-    if losers:
-        await merge_clusters(tx, winner[1], [loser[1] for loser in losers], rules.relink_chunk)
+    await merge_primaries(tx, primaries, rules.relink_chunk)
     return outcome

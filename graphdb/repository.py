@@ -198,18 +198,13 @@ class ContactRepository:
         contact does not exist."""
         if not self._ready:
             await self.prepare()
-        async with (
-            unavailable_as_error(self._events),
-            asyncio.timeout(self._limits.timeout),
-            self._outage.passage(),
-            self._driver.session(database=self._database) as session,
-        ):
+        async with self._session() as session:
             work = CountedRuns(merge_on_purpose, "merge_clusters", self._events)
             return await session.execute_write(work, (one, other), self._limits.link.relink_chunk)
 
     async def conflicts(self, first: int, after: str | None) -> list[ConflictRecord]:
         """Open conflicts in id order, up to `first` after the id `after` (which need not exist)."""
-        async with self._read_session() as session:
+        async with self._session() as session:
             work = CountedRuns(list_conflicts, "read_conflicts", self._events)
             return await session.execute_read(work, first, after)
 
@@ -217,12 +212,12 @@ class ContactRepository:
         """Whole contacts, in the order asked (a page of a cluster); missing ones left out."""
         if not contact_ids:
             return []
-        async with self._read_session() as session:
+        async with self._session() as session:
             work = CountedRuns(read_contacts_transaction, "read_contacts", self._events)
             return await session.execute_read(work, contact_ids)
 
     @asynccontextmanager
-    async def _read_session(self) -> AsyncIterator[AsyncSession]:
+    async def _session(self) -> AsyncIterator[AsyncSession]:
         """Bounded in time, and failing at once while Neo4j is known to be down."""
         async with (
             unavailable_as_error(self._events),
@@ -242,13 +237,13 @@ class ContactRepository:
         return await self._read(cypher.READ_CLUSTER_BY_PHONE, phone=phone)
 
     async def _read(self, statement: LiteralString, **params: Any) -> ClusterRecord | None:
-        async with self._read_session() as session:
+        async with self._session() as session:
             work = CountedRuns(read_cluster_transaction, "read_cluster", self._events)
             return await session.execute_read(work, statement, params)
 
     async def missing_constraints(self) -> list[str]:
         """The uniqueness constraints identify relies on that Neo4j lacks, as `Label.property`."""
-        async with self._read_session() as session:
+        async with self._session() as session:
             work = CountedRuns(_unique_properties, "readiness", self._events)
             present = await session.execute_read(work)
         return [

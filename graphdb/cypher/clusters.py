@@ -11,6 +11,39 @@ from typing import LiteralString
 # populated database.
 OPTIONS: LiteralString = "CYPHER replan=skip\n"
 
+
+def lock_contacts(ids: LiteralString) -> LiteralString:
+    """A subquery that write-locks the contacts whose ids the list `ids` holds, in its order
+    (callers sort it ascending: the global order), until the transaction ends."""
+    return (
+        """
+CALL () {
+  UNWIND """
+        + ids
+        + """ AS primaryId
+  MATCH (primary:Contact {id: primaryId})
+  SET primary._lock = true
+  REMOVE primary._lock
+  RETURN collect(primary.id) AS lockedPrimaryIds
+}
+"""
+    )
+
+
+def contacts_of(ids: LiteralString) -> LiteralString:
+    """The contacts of the clusters whose primaries' ids the list `ids` holds, as `contacts`:
+    each primary's degree, which Neo4j keeps, so it costs the same for any size."""
+    return (
+        """
+UNWIND """
+        + ids
+        + """ AS primaryId
+MATCH (primary:Contact {id: primaryId})
+RETURN sum(1 + COUNT { (primary)<-[:LINKED_TO]-() }) AS contacts
+"""
+    )
+
+
 # A cluster is one hop from its primary: every secondary links straight to it. The primary comes
 # whole; a secondary as [id, email, phoneNumber], what the cluster's lists and ids need: a page of
 # whole contacts is read apart (READ_CONTACTS), so an answer never costs more than its lists.

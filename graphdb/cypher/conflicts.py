@@ -2,20 +2,14 @@
 
 from typing import LiteralString
 
-from graphdb.cypher.clusters import OPTIONS
+from graphdb.cypher.clusters import OPTIONS, lock_contacts
 
 # The primaries $merge.lockIds are locked (ascending: the global order), then the primaries of
 # $merge.contactIds read again: a merge may have demoted one while we waited.
 LOCK_AND_FIND_PRIMARIES: LiteralString = (
     OPTIONS
+    + lock_contacts("$merge.lockIds")
     + """
-CALL () {
-  UNWIND $merge.lockIds AS lockId
-  MATCH (locked:Contact {id: lockId})
-  SET locked._lock = true
-  REMOVE locked._lock
-  RETURN count(locked) AS lockedCount
-}
 UNWIND $merge.contactIds AS contactId
 MATCH (member:Contact {id: contactId})
 WHERE member.deletedAt IS NULL

@@ -3,7 +3,7 @@ for the rows it leaves undecided."""
 
 from typing import LiteralString
 
-from graphdb.cypher.clusters import CLUSTER_COLUMNS, OPTIONS
+from graphdb.cypher.clusters import CLUSTER_COLUMNS, OPTIONS, contacts_of, lock_contacts
 
 # Identify runs over a batch: `$batch.rows` holds requests whose emails and phones are all
 # distinct (graphdb.batcher never puts two requests sharing one in a batch), each row a map
@@ -134,15 +134,7 @@ CALL () {
 """
 )
 
-_LOCK_GIVEN_PRIMARIES: LiteralString = """
-CALL () {
-  UNWIND $batch.primaryIds AS primaryId
-  MATCH (primary:Contact {id: primaryId})
-  SET primary._lock = true
-  REMOVE primary._lock
-  RETURN collect(primary.id) AS lockedPrimaryIds
-}
-"""
+_LOCK_GIVEN_PRIMARIES: LiteralString = lock_contacts("$batch.primaryIds")
 
 # After locking, the primaries are read again, since a merge may have demoted one while we
 # waited. A row that touches at most one cluster whose primary is locked (so the cluster is
@@ -252,16 +244,8 @@ IDENTIFY_BATCH: LiteralString = (
 # transaction may hold others already), read again, decide if it can.
 LOCK_PRIMARIES_AND_READ: LiteralString = OPTIONS + _LOCK_GIVEN_PRIMARIES + _DECIDE_CREATE_AND_READ
 
-# How many contacts a merge of these clusters would make: a primary and its secondaries. The
-# degree of a node is kept by Neo4j, so this costs the same for any size.
-CLUSTER_SIZES: LiteralString = (
-    OPTIONS
-    + """
-UNWIND $sizes.primaryIds AS primaryId
-MATCH (primary:Contact {id: primaryId})
-RETURN sum(1 + COUNT { (primary)<-[:LINKED_TO]-() }) AS contacts
-"""
-)
+# How many contacts a merge of these clusters would make.
+CLUSTER_SIZES: LiteralString = OPTIONS + contacts_of("$sizes.primaryIds")
 
 # Up to $relink.chunk secondaries of the loser link straight to the winner; the caller repeats it
 # until fewer come back, so no statement holds a whole large cluster in memory at once. First,
@@ -272,11 +256,9 @@ RELINK_SECONDARIES: LiteralString = (
     + """
 MATCH (winner:Contact {id: $relink.winnerId})
 MATCH (loser:Contact {id: $relink.loserId})
-CALL () {
-  UNWIND $relink.sizeOf AS primaryId
-  MATCH (primary:Contact {id: primaryId})
-  RETURN sum(1 + COUNT { (primary)<-[:LINKED_TO]-() }) AS contacts
-}
+CALL () {"""
+    + contacts_of("$relink.sizeOf")
+    + """}
 CALL (winner, loser, contacts) {
   WITH winner, loser
   WHERE contacts <= $relink.cap
