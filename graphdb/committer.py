@@ -89,7 +89,7 @@ class BatchCommitter:
                     max_runs=BATCH_RUNS_BEFORE_SPLIT if len(rows) > 1 else None,
                 )
                 with pipelined_begin(session):
-                    records: list[IdentifyRecord] = await session.execute_write(work, rows)
+                    records: list[Outcome] = await session.execute_write(work, rows)
         except (RowFailed, RunsExhausted, ClientError, LookupError, ValueError) as error:
             if not _own_failure(error):
                 raise
@@ -104,7 +104,7 @@ class BatchCommitter:
             return await self._commit_each([rows[:half], rows[half:]])
         self._events.batch_committed(len(rows))
         for row, record in zip(rows, records, strict=True):
-            row.ids.settle(used=record.outcome.created)
+            row.ids.settle(used=isinstance(record, IdentifyRecord) and record.outcome.created)
         return list(records)
 
     async def _commit_each(self, parts: list[list[BatchRow]]) -> list[Outcome]:

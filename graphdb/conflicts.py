@@ -9,6 +9,7 @@ from neo4j import AsyncManagedTransaction
 
 from graphdb import cypher
 from graphdb.identify_tx import Tx, merge_clusters, read_clusters_of_contacts
+from graphdb.ledger import BridgeKind, MergeCause
 from graphdb.records import ClusterRecord
 
 
@@ -71,15 +72,16 @@ async def lock_primaries(tx: Tx, contact_ids: list[int]) -> dict[int, tuple[int,
 
 
 async def merge_on_purpose(
-    tx: Tx, contact_ids: tuple[int, int], relink_chunk: int
+    tx: Tx, contact_ids: tuple[int, int], relink_chunk: int, request_id: str | None = None
 ) -> ClusterRecord | None:
     """Merges the clusters of two contacts whatever their size (the cap holds back only
     identify's merges); None if either contact does not exist."""
     primaries = await lock_primaries(tx, list(contact_ids))
     if len(primaries) < len(set(contact_ids)):
         return None
-    # Uncapped: an operator's merge is on purpose.
-    merged = await merge_primaries(tx, primaries, relink_chunk)
+    # Uncapped: an operator's merge is on purpose; the contacts named are its evidence.
+    cause = MergeCause(BridgeKind.OPERATOR, request_id=request_id, contact_ids=contact_ids)
+    merged = await merge_primaries(tx, primaries, relink_chunk, cause)
     if merged is not None:
         return merged
     (only,) = {primary_id for _, primary_id in primaries.values()}
@@ -87,7 +89,7 @@ async def merge_on_purpose(
 
 
 async def merge_primaries(
-    tx: Tx, primaries: dict[int, tuple[int, int]], relink_chunk: int
+    tx: Tx, primaries: dict[int, tuple[int, int]], relink_chunk: int, cause: MergeCause
 ) -> ClusterRecord | None:
     """The clusters of these locked primaries (as lock_primaries gives them) merged into the
     oldest; None when they are one cluster already, or none."""
@@ -95,4 +97,4 @@ async def merge_primaries(
     if len(oldest_first) < 2:
         return None
     winner, *losers = (primary_id for _, primary_id in oldest_first)
-    return await merge_clusters(tx, winner, losers, relink_chunk)
+    return await merge_clusters(tx, winner, losers, relink_chunk, cause)

@@ -6,6 +6,7 @@ import contextlib
 from dataclasses import dataclass
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncSession
+from neo4j.exceptions import ClientError
 
 from graphdb.cypher import AWAIT_INDEXES, CONSTRAINTS
 
@@ -48,7 +49,13 @@ def create_driver(
 async def ensure_constraints(driver: AsyncDriver, database: str) -> None:
     """Idempotent; one statement per transaction, since schema and data changes cannot mix."""
     for statement in CONSTRAINTS:
-        await driver.execute_query(statement, database_=database)
+        try:
+            await driver.execute_query(statement, database_=database)
+        except ClientError as error:
+            # Another worker made it between our IF NOT EXISTS and our CREATE: seen with two
+            # workers starting at once on a fresh database.
+            if error.code != "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists":
+                raise
     await driver.execute_query(AWAIT_INDEXES, database_=database)
 
 

@@ -9,6 +9,15 @@ from typing import Any, LiteralString
 from neo4j import AsyncManagedTransaction, AsyncTransaction, Record
 
 from graphdb import cypher
+from graphdb.idempotency import (
+    DEFAULT_HOURS,
+    IdempotencyClaim,
+    IdempotencyKeyReused,
+    claim_keys,
+    replay,
+    store_answers,
+)
+from graphdb.ledger import BridgeKind, MergeCause
 from graphdb.records import (
     ClusterRecord,
     ContactRecord,
@@ -120,10 +129,50 @@ class _Writes:
 
 
 async def identify_batch_transaction(
-    tx: Tx, rows: Sequence[BatchRow], rules: LinkRules | None = None
-) -> list[IdentifyRecord]:
+    tx: Tx,
+    rows: Sequence[BatchRow],
+    rules: LinkRules | None = None,
+    key_hours: int = DEFAULT_HOURS,
+) -> list[IdentifyRecord | IdempotencyKeyReused]:
     """The identify transaction of a batch; the driver may run it again on a deadlock, so it only
     touches tx (and lends each row its id, the same one on every run).
+
+    Rows with an idempotency key claim it first (graphdb.idempotency): one answered before is
+    answered again (or refused, for another body) and takes no further part; the others' answers
+    are stored under their keys before the transaction ends, for `key_hours`.
+    """
+    claims = {
+        index: row.request.idempotency
+        for index, row in enumerate(rows)
+        if row.request.idempotency is not None
+    }
+    stored = await claim_keys(tx, claims) if claims else {}
+    answers: dict[int, IdentifyRecord | IdempotencyKeyReused] = {
+        index: replay(claims[index], key) for index, key in stored.items()
+    }
+    running = [index for index in range(len(rows)) if index not in answers]
+    if running:
+        try:
+            records = await _identify_rows(tx, [rows[index] for index in running], rules)
+        except RowFailed as failed:
+            raise RowFailed(running[failed.index], failed.error) from failed.error
+        answers.update(zip(running, records, strict=True))
+        to_store = [(claims[index], answers[index]) for index in running if index in claims]
+        if to_store:
+            await store_answers(tx, _records(to_store), key_hours)
+    return [answers[index] for index in range(len(rows))]
+
+
+def _records(
+    pairs: list[tuple[IdempotencyClaim, IdentifyRecord | IdempotencyKeyReused]],
+) -> list[tuple[IdempotencyClaim, IdentifyRecord]]:
+    return [(claim, record) for claim, record in pairs if isinstance(record, IdentifyRecord)]
+
+
+async def _identify_rows(
+    tx: Tx, rows: Sequence[BatchRow], rules: LinkRules | None
+) -> list[IdentifyRecord]:
+    """The rows that do identify, as one batch.
 
     Locking, so that requests on the same clusters serialise and others never wait: the batch's
     Email and Phone nodes, then the primaries of their clusters (graphdb.cypher gives the global
@@ -211,7 +260,12 @@ async def _settle_row(tx: Tx, row: dict[str, Any], seen: _Seen, progress: _Progr
         return _Answer(_decided(seen), IdentifyOutcome.NOTHING_NEW, read_after, _hub_warnings(seen))
     loser_ids = [loser.id for loser in losers]
     cluster = await merge_clusters(
-        tx, winner.id, loser_ids, rules.relink_chunk, cap=rules.max_cluster_contacts
+        tx,
+        winner.id,
+        loser_ids,
+        rules.relink_chunk,
+        _merge_cause(row, seen, loser_ids),
+        cap=rules.max_cluster_contacts,
     )
     if cluster is None:
         return await _hold_back(tx, row, seen, writes.count)
@@ -223,6 +277,19 @@ async def _settle_row(tx: Tx, row: dict[str, Any], seen: _Seen, progress: _Progr
     )
 
 
+def _merge_cause(row: dict[str, Any], seen: _Seen, loser_ids: list[int]) -> MergeCause:
+    """The request's email found one cluster, its phone another: the value that brought the
+    losing cluster in is the bridge; both values are the merge's evidence."""
+    by_phone = seen.via_phone is not None and seen.via_phone.id in loser_ids
+    return MergeCause(
+        bridge=BridgeKind.PHONE if by_phone else BridgeKind.EMAIL,
+        bridge_token=row["phoneToken"] if by_phone else row["emailToken"],
+        request_id=row["requestId"],
+        email=row["email"],
+        phone=row["phone"],
+    )
+
+
 async def cluster_size(tx: Tx, primary_ids: list[int]) -> int:
     """The contacts of these clusters together."""
     result = await tx.run(cypher.CLUSTER_SIZES, sizes={"primaryIds": primary_ids})
@@ -231,12 +298,18 @@ async def cluster_size(tx: Tx, primary_ids: list[int]) -> int:
 
 
 async def merge_clusters(
-    tx: Tx, winner_id: int, loser_ids: list[int], chunk: int, cap: int = MOST
+    tx: Tx,
+    winner_id: int,
+    loser_ids: list[int],
+    chunk: int,
+    cause: MergeCause,
+    *,
+    cap: int = MOST,
 ) -> ClusterRecord | None:
     """The losers' secondaries, then the losers, link straight to the winner; every primary
     must be locked. None, and nothing changed, when together they would pass `cap` contacts.
     Relinked in chunks, so no statement holds a whole large cluster; conflicts held back
-    between them are settled."""
+    between them are settled; the ledger records a MERGED event per loser, for `cause`."""
     for loser_id in loser_ids:
         relink = {
             "winnerId": winner_id,
@@ -258,6 +331,7 @@ async def merge_clusters(
         "winnerId": winner_id,
         "loserIds": loser_ids,
         "conflictKeys": [conflict_key(winner_id, loser_id) for loser_id in loser_ids],
+        "cause": cause.params(),
     }
     record = await (await tx.run(cypher.DEMOTE_AND_READ, merge=merge)).single(strict=True)
     cluster = _cluster(record)

@@ -12,6 +12,7 @@ from typing import Any, LiteralString
 from neo4j import AsyncDriver
 
 from graphdb import cypher
+from graphdb.ledger import BridgeKind, MergeCause
 from graphdb.requests import IdentifyRequest, row_params
 
 # Values validation never lets through (no @; letters in a phone), so planning never locks a
@@ -65,7 +66,14 @@ _STATEMENTS: list[tuple[LiteralString, dict[str, Any]]] = [
     ),
     (
         cypher.DEMOTE_AND_READ,
-        {"merge": {"winnerId": _MISSING_ID, "loserIds": [_MISSING_ID], "conflictKeys": ["-1:-1"]}},
+        {
+            "merge": {
+                "winnerId": _MISSING_ID,
+                "loserIds": [_MISSING_ID],
+                "conflictKeys": ["-1:-1"],
+                "cause": MergeCause(BridgeKind.EMAIL, email=_EMAIL, phone=_PHONE).params(),
+            }
+        },
     ),
     (
         cypher.HOLD_BACK_AND_READ,
@@ -85,6 +93,14 @@ _STATEMENTS: list[tuple[LiteralString, dict[str, Any]]] = [
     (cypher.READ_CLUSTER_BY_ID, {"id": _MISSING_ID}),
     (cypher.READ_CLUSTER_BY_EMAIL, {"email": _EMAIL}),
     (cypher.READ_CLUSTER_BY_PHONE, {"phone": _PHONE}),
+    (cypher.READ_HISTORY, {"history": {"contactId": _MISSING_ID, "first": 20, "after": None}}),
+    (cypher.EXPLAIN_LINK, {"explain": {"a": _MISSING_ID, "b": _MISSING_ID - 1}}),
+    (cypher.CLAIM_IDEMPOTENCY_KEYS, {"claim": {"keys": [{"index": 0, "key": _EMAIL}]}}),
+    (
+        cypher.STORE_IDEMPOTENT_ANSWERS,
+        {"store": {"keys": [{"key": _EMAIL, "body": _EMAIL, "answer": "{}"}], "hours": 24}},
+    ),
+    (cypher.PURGE_IDEMPOTENCY_KEYS, {"purge": {"chunk": 1000}}),
 ]
 
 

@@ -16,6 +16,7 @@ from neo4j import AsyncDriver
 from graphdb import cypher
 from graphdb.conflicts import lock_primaries, merge_primaries
 from graphdb.identify_tx import LinkRules, Tx, cluster_size
+from graphdb.ledger import BridgeKind, MergeCause
 
 PAGE = 1000
 
@@ -80,9 +81,12 @@ async def plan_rewrites(
     return plan
 
 
-async def rewrite(tx: Tx, change: Rewrite, rules: LinkRules, dry_run: bool) -> RewriteResult:
+async def rewrite(
+    tx: Tx, change: Rewrite, rules: LinkRules, dry_run: bool, token: str | None = None
+) -> RewriteResult:
     """One group in one transaction. Joins past the cluster cap are held back: nothing changes,
-    and the result says so (mergeClusters, then another run, finishes it)."""
+    and the result says so (mergeClusters, then another run, finishes it). The ledger's MERGED
+    events name the new value by `token`, its keyed hash."""
     values = sorted({change.new, *change.old})
     result = await tx.run(_LOCK[change.kind], group={"values": values})
     members = [record["contactId"] async for record in result]
@@ -101,5 +105,7 @@ async def rewrite(tx: Tx, change: Rewrite, rules: LinkRules, dry_run: bool) -> R
     }
     moved = await (await tx.run(_MOVE[change.kind], move=move)).single(strict=True)
     outcome.contacts = moved["moved"]
-    await merge_primaries(tx, primaries, rules.relink_chunk)
+    # The clusters now share the value: that is the evidence, and the event needs none of its own.
+    bridge = BridgeKind.EMAIL if change.kind == "email" else BridgeKind.PHONE
+    await merge_primaries(tx, primaries, rules.relink_chunk, MergeCause(bridge, token))
     return outcome

@@ -16,6 +16,8 @@ class IdentifyOutcome(Enum):
     NOTHING_NEW = "nothing_new"
     # Two clusters the request bridged stay apart: the merge would pass MAX_CLUSTER_CONTACTS.
     MERGE_HELD_BACK = "merge_held_back"
+    # The request came again with its Idempotency-Key: the first answer, nothing written.
+    REPLAYED = "replayed"
 
     @property
     def created(self) -> bool:

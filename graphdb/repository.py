@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from graphdb.conflicts import ConflictRecord, list_conflicts, merge_on_purpose
 from graphdb.driver import ensure_constraints
 from graphdb.errors import unavailable_as_error
 from graphdb.events import CountedRuns, NoEvents, RepositoryEvents
+from graphdb.explain import Explanation, explain_link
+from graphdb.idempotency import DEFAULT_HOURS, PURGE_CHUNK, purge_expired
 from graphdb.identify_tx import (
     MOST,
     LinkRules,
@@ -27,6 +30,7 @@ from graphdb.identify_tx import (
     read_contacts_transaction,
 )
 from graphdb.ids import ContactIdAllocator
+from graphdb.ledger import EventRecord, ValueTokens, read_history
 from graphdb.outage import OutageGate
 from graphdb.planning import warm_up_plans
 from graphdb.records import ClusterRecord, ContactRecord, IdentifyRecord, IdentityWarning
@@ -55,6 +59,8 @@ class RepositoryLimits:
     id_block_size: int = 64
     # Hubs and the cluster cap (docs/rules.md).
     link: LinkRules = field(default_factory=LinkRules)
+    # How long an Idempotency-Key's answer is kept (graphdb.idempotency).
+    idempotency_hours: int = DEFAULT_HOURS
 
 
 class ContactRepository:
@@ -64,8 +70,11 @@ class ContactRepository:
         database: str,
         limits: RepositoryLimits | None = None,
         events: RepositoryEvents | None = None,
+        tokens: ValueTokens | None = None,
     ) -> None:
         self._driver = driver
+        # The keyed hashes the ledger records values by (the logs' key, in the service).
+        self._tokens = tokens or ValueTokens()
         self._database = database
         self._limits = limits or RepositoryLimits()
         self._events = events or NoEvents()
@@ -84,7 +93,11 @@ class ContactRepository:
         # Neo4j ends the transaction itself a little before the caller gives up, so a request
         # that timed out leaves no locks behind it.
         work = unit_of_work(timeout=self._limits.timeout * 0.9)(
-            partial(identify_batch_transaction, rules=link or self._limits.link)
+            partial(
+                identify_batch_transaction,
+                rules=link or self._limits.link,
+                key_hours=self._limits.idempotency_hours,
+            )
         )
         committer = BatchCommitter(
             self._driver,
@@ -172,6 +185,11 @@ class ContactRepository:
         if not self._ready:
             await self.prepare()
         self._identify_calls += 1
+        request = dataclasses.replace(
+            request,
+            email_token=self._tokens("email", request.email),
+            phone_token=self._tokens("phone", request.phone),
+        )
         async with (
             unavailable_as_error(self._events),
             asyncio.timeout(self._limits.timeout),
@@ -193,14 +211,43 @@ class ContactRepository:
             self._events.warned(warning)
         return record
 
-    async def merge_clusters(self, one: int, other: int) -> ClusterRecord | None:
+    async def merge_clusters(
+        self, one: int, other: int, request_id: str | None = None
+    ) -> ClusterRecord | None:
         """Merges the clusters of two contacts on purpose, past the cluster cap; None when a
         contact does not exist."""
         if not self._ready:
             await self.prepare()
         async with self._session() as session:
             work = CountedRuns(merge_on_purpose, "merge_clusters", self._events)
-            return await session.execute_write(work, (one, other), self._limits.link.relink_chunk)
+            return await session.execute_write(
+                work, (one, other), self._limits.link.relink_chunk, request_id
+            )
+
+    async def history(self, contact_id: int, first: int, after: str | None) -> list[EventRecord]:
+        """The ledger of a contact's cluster, newest first: `first` events after the event id
+        `after`. HistoryNotFound if the contact or the cursor does not exist."""
+        async with self._session() as session:
+            work = CountedRuns(read_history, "read_history", self._events)
+            return await session.execute_read(work, contact_id, first, after)
+
+    async def explain(self, a: int, b: int) -> Explanation:
+        """Whether two contacts share a cluster, and the shortest chain of evidence joining
+        them; ContactNotFound if either does not exist."""
+        async with self._session() as session:
+            work = CountedRuns(explain_link, "explain", self._events)
+            return await session.execute_read(work, a, b)
+
+    async def purge_idempotency_keys(self) -> int:
+        """Deletes the expired idempotency keys, a chunk per transaction; how many."""
+        deleted = 0
+        while True:
+            async with self._session() as session:
+                work = CountedRuns(purge_expired, "purge_idempotency_keys", self._events)
+                chunk = await session.execute_write(work)
+            deleted += chunk
+            if chunk < PURGE_CHUNK:
+                return deleted
 
     async def conflicts(self, first: int, after: str | None) -> list[ConflictRecord]:
         """Open conflicts in id order, up to `first` after the id `after` (which need not exist)."""

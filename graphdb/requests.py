@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from graphdb.idempotency import IdempotencyClaim
 from graphdb.ids import IdLender
 
 
@@ -26,12 +27,23 @@ class IdentifyRequest:
     email_as_sent: str | None = None
     phone_as_sent: str | None = None
     request_id: str | None = None
+    # The keyed hashes of email and phone, for the ledger (graphdb.ledger): the repository fills
+    # them in.
+    email_token: str | None = None
+    phone_token: str | None = None
+    # Its Idempotency-Key, scoped and hashed, with the hash of its body (graphdb.idempotency).
+    idempotency: IdempotencyClaim | None = None
 
     @property
     def keys(self) -> tuple[tuple[str, str], ...]:
-        """The identifiers it locks: two requests sharing one never share a batch."""
-        keys = (("email", self.email),) if self.email is not None else ()
-        return keys + ((("phone", self.phone),) if self.phone is not None else ())
+        """The identifiers and idempotency key it locks: two requests sharing one never share
+        a batch."""
+        keys = [("email", self.email)] if self.email is not None else []
+        if self.phone is not None:
+            keys.append(("phone", self.phone))
+        if self.idempotency is not None:
+            keys.append(("idempotency", self.idempotency.key))
+        return tuple(keys)
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,8 @@ def row_params(index: int, request: IdentifyRequest, contact_id: int) -> dict[st
         "id": contact_id,
         "createdAt": request.created_at,
         "requestId": request.request_id,
+        "emailToken": request.email_token,
+        "phoneToken": request.phone_token,
     }
 
 

@@ -11,17 +11,25 @@ import strawberry
 from graphql import GraphQLError
 
 from graphdb.conflicts import ConflictRecord
+from graphdb.errors import DatabaseUnavailable
+from graphdb.ledger import EventRecord, HistoryNotFound
 from graphdb.records import ClusterRecord, ContactRecord, IdentityWarning
-from schema.permissions import CanRead
+from schema.history import HistoryEvent
+from schema.permissions import CanRead, ScopedContext
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 
 
-class ContactPages(Protocol):
-    """Where a page of whole contacts comes from (the repository); the schema only asks."""
+class ClusterReads(Protocol):
+    """Where a page of whole contacts, or of a cluster's history, comes from (the repository);
+    the schema only asks."""
 
     async def contacts(self, contact_ids: list[int]) -> list[ContactRecord]: ...
+
+    async def history(
+        self, contact_id: int, first: int, after: str | None
+    ) -> list[EventRecord]: ...
 
 
 class PageError(GraphQLError):
@@ -118,7 +126,7 @@ class Identity:
     # and most queries never do, and for a big cluster making them all costs more than the rest
     # of the request.
     cluster: strawberry.Private[ClusterRecord]
-    pages: strawberry.Private[ContactPages]
+    reads: strawberry.Private[ClusterReads]
 
     def _primary(self) -> Contact:
         return Contact.from_record(self.cluster.primary)
@@ -137,7 +145,19 @@ class Identity:
         page = ids[start : start + page_size(first)]
         if page == [self.cluster.primary.id]:
             return [self._primary()]
-        return [Contact.from_record(record) for record in await self.pages.contacts(page)]
+        return [Contact.from_record(record) for record in await self.reads.contacts(page)]
+
+    async def _history(
+        self, info: strawberry.Info[ScopedContext, None], first: int = 20, after: str | None = None
+    ) -> list[HistoryEvent]:
+        try:
+            events = await self.reads.history(self.cluster.primary.id, page_size(first), after)
+        except HistoryNotFound as error:
+            raise PageError(str(error)) from None
+        except DatabaseUnavailable as error:
+            info.context.refuse(503)
+            raise GraphQLError(error.answer, extensions={"code": error.code}) from error
+        return [HistoryEvent.from_record(event) for event in events]
 
     primary: Contact | None = strawberry.field(
         resolver=_primary, description="Needs the scope read.", permission_classes=[CanRead]
@@ -149,12 +169,18 @@ class Identity:
         "Needs the scope read.",
         permission_classes=[CanRead],
     )
+    history: list[HistoryEvent] | None = strawberry.field(
+        resolver=_history,
+        description="The cluster's ledger, newest first: `first` events (default 20, at most "
+        f"{MAX_PAGE}) after the event with id `after`. Needs the scope read.",
+        permission_classes=[CanRead],
+    )
 
     @classmethod
     def from_record(
         cls,
         cluster: ClusterRecord,
-        pages: ContactPages,
+        reads: ClusterReads,
         warnings: tuple[tuple[IdentityWarning, str], ...] = (),
     ) -> Identity:
         return cls(
@@ -165,7 +191,7 @@ class Identity:
             contact_count=1 + len(cluster.secondaries),
             warnings=[AnswerWarning(code=code, field=field) for code, field in warnings],
             cluster=cluster,
-            pages=pages,
+            reads=reads,
         )
 
 
@@ -211,3 +237,9 @@ class Conflict:
 class IdentifyInput:
     email: str | None = None
     phone_number: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Sent again with the same input within 24 hours, the request gets its "
+        "first answer and writes nothing; with another input, the error "
+        "idempotency_key_reused. Scoped to the API key; 1 to 255 printable ASCII characters.",
+    )

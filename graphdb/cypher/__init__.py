@@ -7,6 +7,11 @@ from graphdb.cypher.clusters import (
     READ_CONTACTS,
 )
 from graphdb.cypher.conflicts import LIST_CONFLICTS, LOCK_AND_FIND_PRIMARIES
+from graphdb.cypher.idempotency import (
+    CLAIM_IDEMPOTENCY_KEYS,
+    PURGE_IDEMPOTENCY_KEYS,
+    STORE_IDEMPOTENT_ANSWERS,
+)
 from graphdb.cypher.identify import (
     CLUSTER_SIZES,
     DEMOTE_AND_READ,
@@ -16,6 +21,7 @@ from graphdb.cypher.identify import (
     READ_CLUSTERS_OF_CONTACTS,
     RELINK_SECONDARIES,
 )
+from graphdb.cypher.ledger import EXPLAIN_LINK, READ_HISTORY
 from graphdb.cypher.recanonicalize import (
     LIST_EMAILS,
     LIST_PHONES,
@@ -39,11 +45,13 @@ from graphdb.cypher.warm_up import (
 
 __all__ = [
     "AWAIT_INDEXES",
+    "CLAIM_IDEMPOTENCY_KEYS",
     "CLUSTER_SIZES",
     "CONSTRAINTS",
     "DELETE_WARM_UP_EMAILS",
     "DELETE_WARM_UP_PHONES",
     "DEMOTE_AND_READ",
+    "EXPLAIN_LINK",
     "HOLD_BACK_AND_READ",
     "IDENTIFY_BATCH",
     "JIT_COMPILATION_MILLISECONDS",
@@ -56,13 +64,16 @@ __all__ = [
     "LOCK_PRIMARIES_AND_READ",
     "MOVE_EMAILS",
     "MOVE_PHONES",
+    "PURGE_IDEMPOTENCY_KEYS",
     "READ_CLUSTERS_OF_CONTACTS",
     "READ_CLUSTER_BY_EMAIL",
     "READ_CLUSTER_BY_ID",
     "READ_CLUSTER_BY_PHONE",
     "READ_CONTACTS",
+    "READ_HISTORY",
     "RELINK_SECONDARIES",
     "RESERVE_CONTACT_IDS",
+    "STORE_IDEMPOTENT_ANSWERS",
     "UNIQUE_PROPERTIES",
     "UNIQUE_PROPERTIES_PRESENT",
 ]

@@ -4,6 +4,7 @@ for the rows it leaves undecided."""
 from typing import LiteralString
 
 from graphdb.cypher.clusters import CLUSTER_COLUMNS, OPTIONS, contacts_of, lock_contacts
+from graphdb.cypher.ledger import EVENT_TIME, MERGED_EVENT
 
 # Identify runs over a batch: `$batch.rows` holds requests whose emails and phones are all
 # distinct (graphdb.batcher never puts two requests sharing one in a batch), each row a map
@@ -163,7 +164,7 @@ CALL (lockedPrimaryIds) {
              AND found.id IN lockedPrimaryIds) AS decided
   // A row that finds no cluster starts one, even when none of its values is new: its values
   // were blocked or hubs, and link nobody.
-  CALL (row, found, bringsNew, decided, emailHub, phoneHub) {
+  CALL (row, found, viaEmail, bringsNew, decided, emailHub, phoneHub) {
     UNWIND CASE WHEN decided AND (bringsNew OR found IS NULL) THEN [found] ELSE [] END AS primary
     WITH row, primary,
          coalesce(row.createdAt, datetime.truncate('microsecond', datetime.statement())) AS now
@@ -183,6 +184,22 @@ CALL (lockedPrimaryIds) {
         contact.phoneNumberUnlinked = CASE WHEN phoneHub THEN 'hub' ELSE row.phoneBlocked END
     FOREACH (linked IN CASE WHEN primary IS NULL THEN [] ELSE [primary] END |
       CREATE (contact)-[:LINKED_TO]->(linked))
+    // The ledger's entry, in this transaction (graphdb.ledger): a new primary, or a secondary
+    // joined through the value that found its cluster.
+    CREATE (event:Event {
+      id: randomUUID(),
+      at: """
+    + EVENT_TIME
+    + """,
+      kind: CASE WHEN primary IS NULL THEN 'CREATED' ELSE 'LINKED' END,
+      requestId: row.requestId,
+      contactIds: [row.id],
+      primaryAfter: coalesce(primary.id, row.id),
+      bridgeKind: CASE WHEN primary IS NULL THEN null
+                       WHEN viaEmail IS NOT NULL THEN 'email' ELSE 'phone' END,
+      bridgeHash: CASE WHEN primary IS NULL THEN null
+                       WHEN viaEmail IS NOT NULL THEN row.emailToken ELSE row.phoneToken END
+    })-[:ABOUT]->(contact)
     WITH row, contact
     // The value is flagged a hub (for Neo4j Browser and the checker) once it reaches the cap,
     // or when a contact is refused a link through it (the cap may have been lowered since).
@@ -285,6 +302,9 @@ CALL (winner) {
   CREATE (loser)-[:LINKED_TO]->(winner)
   SET loser.linkPrecedence = 'secondary',
       loser.updatedAt = datetime.truncate('microsecond', datetime.statement())
+"""
+    + MERGED_EVENT
+    + """
 }
 CALL () {
   UNWIND $merge.conflictKeys AS key

@@ -21,6 +21,12 @@ CONSTRAINTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.hash IS UNIQUE",
     # One record per pair of clusters held apart (graphdb.cypher.identify HOLD_BACK_AND_READ).
     "CREATE CONSTRAINT conflict_key IF NOT EXISTS FOR (c:Conflict) REQUIRE c.key IS UNIQUE",
+    # The ledger (graphdb.ledger): an event's id is its cursor, and what marks a duplicate.
+    "CREATE CONSTRAINT event_id IF NOT EXISTS FOR (e:Event) REQUIRE e.id IS UNIQUE",
+    # Idempotent identify (graphdb.idempotency): one answer per key, and the purge's lookup.
+    "CREATE CONSTRAINT idempotency_key IF NOT EXISTS "
+    "FOR (k:IdempotencyKey) REQUIRE k.key IS UNIQUE",
+    "CREATE INDEX idempotency_expiry IF NOT EXISTS FOR (k:IdempotencyKey) ON (k.expiresAt)",
 )
 
 # The (label, property) pairs CONSTRAINTS makes unique: what readiness looks for.

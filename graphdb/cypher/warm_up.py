@@ -3,10 +3,10 @@
 from typing import LiteralString
 
 # Scratch data of graphdb.warm_up: contacts whose every email and phone is "warm up <seconds
-# since the epoch> <token> ..." (values that validation never lets through), deleted a few
-# hundred nodes at a time: a warm-up's own when it ends ($prefix names its token), and those of
-# warm-ups that crashed ($prefix "warm up ", $before some minutes ago: one still running is
-# younger).
+# since the epoch> <token> ..." (values that validation never lets through), and their ledger
+# events, deleted a few hundred nodes at a time: a warm-up's own when it ends ($prefix names its
+# token), and those of warm-ups that crashed ($prefix "warm up ", $before some minutes ago: one
+# still running is younger).
 DELETE_WARM_UP_EMAILS: LiteralString = """
 MATCH (email:Email)
 USING INDEX email:Email(value)
@@ -14,7 +14,8 @@ WHERE email.value STARTS WITH $prefix
   AND toInteger(split(email.value, ' ')[2]) < $before
 WITH email LIMIT 100
 OPTIONAL MATCH (email)<-[:HAS_EMAIL]-(contact:Contact)
-DETACH DELETE contact, email
+OPTIONAL MATCH (contact)<-[:ABOUT]-(event:Event)
+DETACH DELETE event, contact, email
 RETURN count(DISTINCT email) AS deleted
 """
 DELETE_WARM_UP_PHONES: LiteralString = """
@@ -24,7 +25,8 @@ WHERE phone.value STARTS WITH $prefix
   AND toInteger(split(phone.value, ' ')[2]) < $before
 WITH phone LIMIT 100
 OPTIONAL MATCH (phone)<-[:HAS_PHONE]-(contact:Contact)
-DETACH DELETE contact, phone
+OPTIONAL MATCH (contact)<-[:ABOUT]-(event:Event)
+DETACH DELETE event, contact, phone
 RETURN count(DISTINCT phone) AS deleted
 """
 

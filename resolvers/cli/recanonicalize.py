@@ -64,7 +64,14 @@ def recanonicalize_command(dry_run: bool, show_pii: bool) -> None:
                 driver, connection.database, lambda kind, value: canonical_now(rules, kind, value)
             )
             results = [
-                await _apply(driver, connection.database, change, link, dry_run)
+                await _apply(
+                    driver,
+                    connection.database,
+                    change,
+                    link,
+                    dry_run,
+                    token=log_hash.token(change.kind, change.new),
+                )
                 for change in plan.rewrites
             ]
             return plan, results
@@ -98,11 +105,17 @@ def recanonicalize_command(dry_run: bool, show_pii: bool) -> None:
 
 
 async def _apply(
-    driver: AsyncDriver, database: str, change: Rewrite, link: LinkRules, dry_run: bool
+    driver: AsyncDriver,
+    database: str,
+    change: Rewrite,
+    link: LinkRules,
+    dry_run: bool,
+    *,
+    token: str | None = None,
 ) -> RewriteResult:
     async with driver.session(database=database) as session:
         if not dry_run:
-            return await session.execute_write(rewrite, change, link, False)
+            return await session.execute_write(rewrite, change, link, False, token)
         # The same locks and reads, rolled back: a dry run writes nothing, not even a node.
         transaction = await session.begin_transaction()
         try:

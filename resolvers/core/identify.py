@@ -4,8 +4,10 @@ maps those to its own shape."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
+from graphdb.idempotency import IdempotencyClaim
 from graphdb.records import IdentifyRecord
 from graphdb.repository import ContactRepository
 from graphdb.requests import IdentifyRequest
@@ -22,14 +24,21 @@ async def identify(
     rules: IdentifierRules,
     email: str | None,
     phone_number: str | None,
+    *,
     request_id: str | None = None,
+    idempotency: IdempotencyClaim | None = None,
 ) -> IdentifyRecord:
     """Validate and canonicalise, then link. Invalid input raises InvalidIdentifier and writes
-    nothing. A blocked value is recorded on the contact a request makes, and links nobody."""
+    nothing. A blocked value is recorded on the contact a request makes, and links nobody. With
+    an idempotency claim (resolvers.core.idempotency), a repeat gets the first answer, and a
+    reused key with another body raises IdempotencyKeyReused."""
     identifiers = rules.identifiers(email, phone_number)
     if isinstance(identifiers, InvalidIdentifier):
         raise identifiers
-    return await repository.identify_request(sighting(identifiers, request_id=request_id))
+    request = sighting(identifiers, request_id=request_id)
+    if idempotency is not None:
+        request = dataclasses.replace(request, idempotency=idempotency)
+    return await repository.identify_request(request)
 
 
 def sighting(

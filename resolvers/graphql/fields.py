@@ -1,5 +1,5 @@
-"""Resolvers of the GraphQL fields: the identify and mergeClusters mutations, the contact and
-conflicts queries."""
+"""Resolvers of the GraphQL fields: the identify and mergeClusters mutations, the contact,
+explain and conflicts queries."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ import strawberry
 from graphql import GraphQLError
 
 from graphdb.errors import DatabaseUnavailable
+from graphdb.explain import ContactNotFound
+from graphdb.idempotency import IdempotencyKeyReused
 from graphdb.records import ClusterRecord
+from resolvers.core.idempotency import InvalidIdempotencyKey, idempotency_claim
 from resolvers.core.identifiers import InvalidIdentifier, canonical_email_or_error
 from resolvers.core.identify import identify
 from resolvers.graphql.app import RequestContext
 from resolvers.runtime.logs import note_identifiers, note_outcome, request_id
 from schema.errors import InvalidInput
+from schema.history import Explanation
 from schema.results import IdentifyResult
 from schema.types import DEFAULT_PAGE, Conflict, IdentifyInput, Identity, page_size
 
@@ -34,15 +38,24 @@ async def resolve_identify(
     info: Info, identify_input: Annotated[IdentifyInput, strawberry.argument(name="input")]
 ) -> IdentifyResult:
     try:
+        claim = idempotency_claim(
+            info.context.caller.name,
+            identify_input.idempotency_key,
+            identify_input.email,
+            identify_input.phone_number,
+        )
         result = await identify(
             info.context.repository,
             info.context.rules,
             identify_input.email,
             identify_input.phone_number,
             request_id=request_id.get(),
+            idempotency=claim,
         )
-    except InvalidIdentifier as error:
+    except (InvalidIdentifier, InvalidIdempotencyKey) as error:
         return InvalidInput(code=error.code, message=error.message, field=error.field)
+    except IdempotencyKeyReused as error:
+        return InvalidInput(code=error.code, message=error.answer, field="idempotencyKey")
     except DatabaseUnavailable as error:
         raise _unavailable(info, error) from error
     note_outcome(result.outcome.value)
@@ -102,6 +115,18 @@ async def resolve_merge_clusters(info: Info, a: int, b: int) -> Identity:
         raise GraphQLError("No contact has that id.", extensions={"code": "not_found"})
     log.info("clusters merged on purpose: primary now %d", cluster.primary.id)
     return Identity.from_record(cluster, info.context.repository)
+
+
+async def resolve_explain(info: Info, a: int, b: int) -> Explanation:
+    """Whether contacts a and b are one cluster, and the shortest chain of evidence joining
+    them."""
+    try:
+        explanation = await info.context.repository.explain(a, b)
+    except ContactNotFound as error:
+        raise GraphQLError(str(error), extensions={"code": "not_found"}) from None
+    except DatabaseUnavailable as error:
+        raise _unavailable(info, error) from error
+    return Explanation.from_record(explanation)
 
 
 def _canonical(value: str | InvalidIdentifier) -> str:

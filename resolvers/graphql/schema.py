@@ -24,10 +24,12 @@ from strawberry.types import ExecutionContext
 from resolvers.graphql.fields import (
     resolve_conflicts,
     resolve_contact,
+    resolve_explain,
     resolve_identify,
     resolve_merge_clusters,
 )
 from resolvers.graphql.scope_check import MutationScopeCheck
+from schema.history import Explanation
 from schema.permissions import CanAdmin, CanIdentify, CanRead
 from schema.types import Conflict, Identity
 
@@ -38,6 +40,13 @@ class Query:
         resolver=resolve_contact,
         description="The identity cluster holding a contact id, an email or a phone number. "
         "Needs the scope read.",
+        permission_classes=[CanRead],
+    )
+    explain: Explanation = strawberry.field(
+        resolver=resolve_explain,
+        description="Why contacts a and b are linked: whether they share a cluster, and the "
+        "shortest chain of contacts and shared values joining them, each link with the ledger "
+        "event that made it. Needs the scope read.",
         permission_classes=[CanRead],
     )
     conflicts: list[Conflict] = strawberry.field(

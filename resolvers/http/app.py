@@ -66,6 +66,20 @@ async def _warm_up(repository: ContactRepository, bound: float) -> None:
     )
 
 
+async def _purge_idempotency_keys(repository: ContactRepository, every: float) -> None:
+    """Deletes expired idempotency keys now and then, for as long as the app runs. Every
+    process does it; deleting a key twice is harmless."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            deleted = await repository.purge_idempotency_keys()
+        except DatabaseUnavailable as error:
+            log.warning("Purging expired idempotency keys failed: %s", error)
+            continue
+        if deleted:
+            log.info("Purged %d expired idempotency keys", deleted)
+
+
 # Paths served without a key while keys are required: they hold no data.
 OPEN_PATHS = ("/healthz", "/readyz")
 DEV_TOOL_PATHS = ("/openapi.json", "/docs")
@@ -93,6 +107,9 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
         authenticator = Authenticator(keys, settings.rate_limit_default)
         _log_access_mode(settings)
         warming_up: asyncio.Task[None] | None = None
+        purging = asyncio.create_task(
+            _purge_idempotency_keys(repository, settings.idempotency_purge_seconds)
+        )
         try:
             try:
                 await repository.prepare()
@@ -109,10 +126,11 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
                     repository.warmed_up = True
             yield {"repository": repository, "authenticator": authenticator, "rules": rules}
         finally:
-            if warming_up is not None:
-                warming_up.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await warming_up
+            for task in (warming_up, purging):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             with contextlib.suppress(DatabaseUnavailable):
                 await authenticator.flush()  # the keys' last uses of the final seconds
             await repository.close()

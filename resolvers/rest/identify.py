@@ -8,9 +8,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from graphdb.idempotency import IdempotencyKeyReused
+from resolvers.core.idempotency import InvalidIdempotencyKey, idempotency_claim
 from resolvers.core.identifiers import InvalidIdentifier
 from resolvers.core.identify import identify
-from resolvers.rest.errors import invalid_input, unsupported_media_type
+from resolvers.rest.errors import ApiError, invalid_input, unsupported_media_type
 from resolvers.runtime.logs import note_identifiers, note_outcome, request_id
 
 
@@ -19,15 +21,24 @@ async def identify_endpoint(request: Request) -> JSONResponse:
     email = _optional_string(payload, "email")
     phone_number = _optional_phone(payload)
     try:
+        claim = idempotency_claim(
+            request.state.caller.name,
+            request.headers.get("idempotency-key"),
+            email,
+            phone_number,
+        )
         result = await identify(
             request.state.repository,
             request.state.rules,
             email,
             phone_number,
             request_id=request_id.get(),
+            idempotency=claim,
         )
-    except InvalidIdentifier as error:
+    except (InvalidIdentifier, InvalidIdempotencyKey) as error:
         raise invalid_input(error.code, error.message) from None
+    except IdempotencyKeyReused as error:
+        raise ApiError(422, error.code, error.answer) from None
     note_outcome(result.outcome.value)
     note_identifiers(email, phone_number)
     cluster = result.cluster

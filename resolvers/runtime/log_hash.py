@@ -4,13 +4,12 @@ secret), and that secret: LOG_HASH_KEY, else a file made on first use."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graphdb.ledger import keyed_token
 from graphdb.local.private_files import private_dir, write_private
 from resolvers.core.identifiers import (
     InvalidIdentifier,
@@ -18,10 +17,6 @@ from resolvers.core.identifiers import (
     canonical_phone_or_error,
 )
 from resolvers.runtime.settings import Settings
-
-# 64 bits: values of one install collide only past billions of them. What keeps a reader of the
-# logs from testing guesses is the key, not the length.
-TOKEN_HEX_CHARS = 16
 
 
 class LogHashKeyError(Exception):
@@ -40,8 +35,7 @@ class LogHash:
     def token(self, kind: str, value: str) -> str:
         """`email:3f2a9c01b2d4e5f6`: the kind stays readable, the value does not. The kind is
         hashed too, so that one string hashes differently as an email and as a phone."""
-        digest = hmac.new(self.key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-        return f"{kind}:{digest[:TOKEN_HEX_CHARS]}"
+        return keyed_token(self.key, kind, value)
 
     def email(self, value: str) -> str:
         """The token of the email's canonical form, as identify stores it; an invalid one's

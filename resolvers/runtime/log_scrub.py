@@ -15,7 +15,8 @@ from urllib.parse import unquote
 from neo4j.exceptions import Neo4jError
 
 from graphdb.errors import DatabaseUnavailable
-from resolvers.runtime.log_hash import TOKEN_HEX_CHARS, LogHash
+from graphdb.ledger import TOKEN_HEX_CHARS
+from resolvers.runtime.log_hash import LogHash
 
 # Anything but white space, @ and the characters an unquoted local part cannot hold: broader than
 # a valid email on purpose (`bob~@example.com`, `a@b.c`, `x@localhost` and quoted forms are all

@@ -77,6 +77,9 @@ class Settings:
     max_contacts_per_identifier: int
     # identify holds back a merge that would make a cluster larger than this.
     max_cluster_contacts: int
+    # An Idempotency-Key's answer is kept this long; expired keys are purged this often.
+    idempotency_key_hours: int
+    idempotency_purge_seconds: float
 
     @property
     def auth_required(self) -> bool:
@@ -146,6 +149,10 @@ class Settings:
                 "MAX_CONTACTS_PER_IDENTIFIER", cast=_link_limit, default=50
             ),
             max_cluster_contacts=config("MAX_CLUSTER_CONTACTS", cast=_link_limit, default=1000),
+            idempotency_key_hours=config("IDEMPOTENCY_KEY_HOURS", cast=_positive, default=24),
+            idempotency_purge_seconds=config(
+                "IDEMPOTENCY_PURGE_SECONDS", cast=_positive_float, default=600.0
+            ),
         )
 
 

@@ -9,10 +9,12 @@ from neo4j import AsyncDriver
 from graphdb.driver import Neo4jConnection, create_driver
 from graphdb.events import RepositoryEvents
 from graphdb.identify_tx import LinkRules
+from graphdb.ledger import ValueTokens
 from graphdb.local.server import LocalNeo4jConfig, LocalNeo4jError, configured_ports
 from graphdb.repository import ContactRepository, RepositoryLimits
 from resolvers.core.blocklist import Blocklist
 from resolvers.core.identifiers import IdentifierRules
+from resolvers.runtime.log_hash import service_log_hash
 from resolvers.runtime.settings import Settings
 
 
@@ -44,8 +46,11 @@ def build_repository(
             max_contacts_per_identifier=settings.max_contacts_per_identifier,
             max_cluster_contacts=settings.max_cluster_contacts,
         ),
+        idempotency_hours=settings.idempotency_key_hours,
     )
-    return driver, ContactRepository(driver, connection.database, limits, events)
+    # The ledger records values by the keyed hash the logs print, so one can be found in both.
+    tokens = ValueTokens(service_log_hash(settings).key)
+    return driver, ContactRepository(driver, connection.database, limits, events, tokens)
 
 
 def identifier_rules(settings: Settings) -> IdentifierRules:

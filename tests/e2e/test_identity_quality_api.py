@@ -15,7 +15,7 @@ from graphdb.api_keys import ApiKeyStore
 from graphdb.driver import Neo4jConnection
 from resolvers.core.access import key_hash, new_key
 from resolvers.runtime.settings import Settings
-from tests.support.app import app_client
+from tests.support.app import app_client, graphql_data
 
 IDENTIFY = """
 mutation Identify($input: IdentifyInput!) {
@@ -58,19 +58,10 @@ def settings(settings: Settings) -> Settings:
     )
 
 
-async def _graphql(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
-    payload: dict[str, Any] = response.json()
-    assert "errors" not in payload, payload
-    data: dict[str, Any] = payload["data"]
-    return data
-
-
 async def _identify(
     client: httpx.AsyncClient, email: str | None, phone: str | None
 ) -> dict[str, Any]:
-    data = await _graphql(client, IDENTIFY, input={"email": email, "phoneNumber": phone})
+    data = await graphql_data(client, IDENTIFY, input={"email": email, "phoneNumber": phone})
     identity: dict[str, Any] = data["identify"]
     return identity
 
@@ -96,7 +87,7 @@ async def test_the_three_spellings_cluster_together(client: httpx.AsyncClient) -
     assert {answer["primaryContactId"] for answer in answers} == {answers[0]["primaryContactId"]}
     assert answers[-1]["phoneNumbers"] == ["+15550100199"]
     assert answers[-1]["contactCount"] == 3
-    page = await _graphql(client, PAGE, id=answers[0]["primaryContactId"])
+    page = await graphql_data(client, PAGE, id=answers[0]["primaryContactId"])
     assert [c["phoneNumberAsSent"] for c in page["contact"]["contacts"]] == [
         "+1 (555) 010-0199",
         "555-010-0199",
@@ -125,7 +116,7 @@ async def test_the_fourth_contact_on_one_phone_starts_its_own_cluster(
     assert fourth["primaryContactId"] != first[0]["primaryContactId"]
     assert fourth["contactCount"] == 1
     assert fourth["warnings"] == [{"code": "HUB_IDENTIFIER", "field": "phoneNumber"}]
-    page = await _graphql(client, PAGE, id=fourth["primaryContactId"])
+    page = await graphql_data(client, PAGE, id=fourth["primaryContactId"])
     assert page["contact"]["contacts"][0]["phoneNumberUnlinked"] == "hub"
 
 
@@ -153,26 +144,28 @@ async def test_a_merge_past_ten_is_held_back_listed_and_merged_on_purpose(
             "secondaryContactIds": left["secondaryContactIds"],
         }
     }
-    (conflict,) = (await _graphql(client, CONFLICTS, first=10))["conflicts"]
+    (conflict,) = (await graphql_data(client, CONFLICTS, first=10))["conflicts"]
     assert conflict["emailPrimaryContactId"] == left["primaryContactId"]
     assert conflict["phonePrimaryContactId"] == right["primaryContactId"]
     assert conflict["requests"] == 2
 
-    merged = await _graphql(client, MERGE, a=left["primaryContactId"], b=right["primaryContactId"])
+    merged = await graphql_data(
+        client, MERGE, a=left["primaryContactId"], b=right["primaryContactId"]
+    )
 
     assert merged["mergeClusters"] == {
         "primaryContactId": left["primaryContactId"],
         "contactCount": 12,
     }
-    assert (await _graphql(client, CONFLICTS, first=10))["conflicts"] == []
+    assert (await graphql_data(client, CONFLICTS, first=10))["conflicts"] == []
 
 
 async def test_contacts_come_in_pages_after_a_contact_id(client: httpx.AsyncClient) -> None:
     cluster = await _chain(client, "3")
     ids = [cluster["primaryContactId"], *cluster["secondaryContactIds"]]
 
-    first = await _graphql(client, PAGE, id=ids[0], first=4)
-    rest = await _graphql(client, PAGE, id=ids[0], first=4, after=ids[3])
+    first = await graphql_data(client, PAGE, id=ids[0], first=4)
+    rest = await graphql_data(client, PAGE, id=ids[0], first=4, after=ids[3])
 
     assert first["contact"]["contactCount"] == 6
     assert [c["id"] for c in first["contact"]["contacts"]] == ids[:4]

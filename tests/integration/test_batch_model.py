@@ -39,7 +39,10 @@ async def _commit_batch(
     await allocator.keep_at_least(len(batch))
     rows = [BatchRow(IdentifyRequest(email, phone), IdLender(allocator)) for email, phone in batch]
     async with driver.session(database=database) as session:
-        records = await session.execute_write(identify_batch_transaction, rows)
+        outcomes = await session.execute_write(identify_batch_transaction, rows)
+    # No request carries an idempotency key, so none is refused.
+    records = [record for record in outcomes if isinstance(record, IdentifyRecord)]
+    assert len(records) == len(rows)
     for row, record in zip(rows, records, strict=True):
         row.ids.settle(used=record.outcome.created)
     return records

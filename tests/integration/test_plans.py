@@ -11,6 +11,7 @@ from neo4j import AsyncDriver
 from bench.seed import customer_email, customer_phone, seed_big_cluster, seed_customers
 from graphdb import cypher
 from graphdb.driver import ensure_constraints
+from graphdb.ledger import BridgeKind, MergeCause
 from graphdb.requests import IdentifyRequest, row_params
 
 CUSTOMERS = 3_000
@@ -44,7 +45,16 @@ STATEMENTS: dict[str, tuple[LiteralString, dict[str, Any]]] = {
     ),
     "DEMOTE_AND_READ": (
         cypher.DEMOTE_AND_READ,
-        {"merge": {"winnerId": 1, "loserIds": [3], "conflictKeys": ["1:3"]}},
+        {
+            "merge": {
+                "winnerId": 1,
+                "loserIds": [3],
+                "conflictKeys": ["1:3"],
+                "cause": MergeCause(
+                    BridgeKind.PHONE, "phone:0123456789abcdef", "r", customer_email(1)
+                ).params(),
+            }
+        },
     ),
     "HOLD_BACK_AND_READ": (
         cypher.HOLD_BACK_AND_READ,
@@ -69,6 +79,20 @@ STATEMENTS: dict[str, tuple[LiteralString, dict[str, Any]]] = {
     "READ_CLUSTER_BY_ID": (cypher.READ_CLUSTER_BY_ID, {"id": 1}),
     "READ_CLUSTER_BY_EMAIL": (cypher.READ_CLUSTER_BY_EMAIL, {"email": customer_email(1)}),
     "READ_CLUSTER_BY_PHONE": (cypher.READ_CLUSTER_BY_PHONE, {"phone": customer_phone(1)}),
+    "READ_HISTORY": (
+        cypher.READ_HISTORY,
+        {"history": {"contactId": 1, "first": 20, "after": "an event id"}},
+    ),
+    "EXPLAIN_LINK": (cypher.EXPLAIN_LINK, {"explain": {"a": 1, "b": 3}}),
+    "CLAIM_IDEMPOTENCY_KEYS": (
+        cypher.CLAIM_IDEMPOTENCY_KEYS,
+        {"claim": {"keys": [{"index": 0, "key": "a key"}]}},
+    ),
+    "STORE_IDEMPOTENT_ANSWERS": (
+        cypher.STORE_IDEMPOTENT_ANSWERS,
+        {"store": {"keys": [{"key": "a key", "body": "a body", "answer": "{}"}], "hours": 24}},
+    ),
+    "PURGE_IDEMPOTENCY_KEYS": (cypher.PURGE_IDEMPOTENCY_KEYS, {"purge": {"chunk": 1000}}),
 }
 
 KEEP_PLAN: LiteralString = "CYPHER replan=skip"
@@ -108,6 +132,13 @@ async def _fresh_plans(driver: AsyncDriver, database: str) -> dict[str, dict[str
 
 async def _seed_customers(driver: AsyncDriver, database: str) -> None:
     await seed_customers(driver, database, 1, CUSTOMERS + 1, SEEDED_AT)
+    # A day's idempotency keys, some expired.
+    await driver.execute_query(
+        "UNWIND range(1, $n) AS n CREATE (:IdempotencyKey {key: 'key ' + n, body: 'b', "
+        "answer: '{}', expiresAt: datetime() + duration({hours: n % 48 - 24})})",
+        n=CUSTOMERS,
+        database_=database,
+    )
 
 
 async def _seed_big_cluster(driver: AsyncDriver, database: str) -> None:

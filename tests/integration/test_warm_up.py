@@ -18,6 +18,7 @@ BOUND = 60.0
 COUNT_SCRATCH = """
 MATCH (n) WHERE (n:Contact AND n.id < 0)
    OR ((n:Email OR n:Phone) AND n.value STARTS WITH 'warm up ')
+   OR (n:Event AND any(id IN n.contactIds WHERE id < 0))
 RETURN count(n) AS n
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
@@ -27,3 +28,13 @@ async def app_client(
         ) as client,
     ):
         yield client
+
+
+async def graphql_data(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
+    """The data of a GraphQL query that must succeed: HTTP 200 and no errors."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    payload: dict[str, Any] = response.json()
+    assert "errors" not in payload, payload
+    data: dict[str, Any] = payload["data"]
+    return data

@@ -1,0 +1,153 @@
+"""Idempotent identify through both APIs: the same key and body answered again with nothing
+written, another body refused, keys scoped per API key, and 32 racing requests with one key."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+
+import httpx
+import pytest
+from neo4j import AsyncDriver
+
+from graphdb.api_keys import ApiKeyStore
+from graphdb.driver import Neo4jConnection
+from resolvers.core.access import key_hash, new_key
+from resolvers.runtime.settings import Settings
+from tests.support.app import app_client
+
+IDENTIFY = """
+mutation Identify($input: IdentifyInput!) {
+  identify(input: $input) {
+    __typename
+    ... on Identity { primaryContactId secondaryContactIds emails phoneNumbers }
+    ... on InvalidInput { code field }
+  }
+}
+"""
+COUNT = "MATCH (c:Contact) RETURN count(c) AS contacts"
+EVENTS = "MATCH (e:Event) RETURN count(e) AS events"
+
+
+async def _count(driver: AsyncDriver, database: str, query: str) -> int:
+    records, _, _ = await driver.execute_query(query, database_=database)
+    return int(records[0][0])
+
+
+async def _rest(
+    client: httpx.AsyncClient, key: str | None, email: str | None, phone: str | int | None
+) -> httpx.Response:
+    headers = {} if key is None else {"Idempotency-Key": key}
+    body = {"email": email, "phoneNumber": phone}
+    return await client.post("/identify", json=body, headers=headers)
+
+
+async def _graphql(client: httpx.AsyncClient, **identify_input: Any) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql", json={"query": IDENTIFY, "variables": {"input": identify_input}}
+    )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()["data"]["identify"]
+    return answer
+
+
+async def test_a_replayed_key_gets_the_first_answer_and_writes_nothing(
+    client: httpx.AsyncClient, driver: AsyncDriver, database: str
+) -> None:
+    first = await _rest(client, "order-1001", "lorraine@hillvalley.edu", "123456")
+    # The cluster changes meanwhile: the replay still answers as the first request did.
+    await _rest(client, None, "mcfly@hillvalley.edu", "123456")
+    contacts, events = await _count(driver, database, COUNT), await _count(driver, database, EVENTS)
+
+    again = await _rest(client, "order-1001", "lorraine@hillvalley.edu", "123456")
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert again.json()["contact"]["secondaryContactIds"] == []
+    assert await _count(driver, database, COUNT) == contacts
+    assert await _count(driver, database, EVENTS) == events
+
+
+async def test_a_key_reused_with_another_body_is_refused(
+    client: httpx.AsyncClient, driver: AsyncDriver, database: str
+) -> None:
+    await _rest(client, "order-1002", "doc@hillvalley.edu", "5550101")
+
+    reused = await _rest(client, "order-1002", "doc@hillvalley.edu", "5550102")
+    graphql = await _graphql(
+        client, email="marty@hillvalley.edu", phoneNumber=None, idempotencyKey="order-1002"
+    )
+
+    assert reused.status_code == 422
+    assert reused.json()["error"]["code"] == "idempotency_key_reused"
+    assert graphql == {
+        "__typename": "InvalidInput",
+        "code": "idempotency_key_reused",
+        "field": "idempotencyKey",
+    }
+    assert await _count(driver, database, COUNT) == 1
+
+
+async def test_graphql_replays_through_its_input(client: httpx.AsyncClient) -> None:
+    first = await _graphql(client, email="doc@hillvalley.edu", idempotencyKey="k-1")
+    await _graphql(client, email="doc@hillvalley.edu", phoneNumber="5550101")
+    again = await _graphql(client, email="doc@hillvalley.edu", idempotencyKey="k-1")
+
+    assert again == first
+    assert again["phoneNumbers"] == []
+
+
+@pytest.mark.parametrize("key", ["", "with space", "x" * 256, "naïve"])
+async def test_a_malformed_key_is_refused_and_nothing_written(
+    client: httpx.AsyncClient, driver: AsyncDriver, database: str, key: str
+) -> None:
+    response = await client.post(
+        "/identify",
+        json={"email": "doc@hillvalley.edu"},
+        headers={b"Idempotency-Key": key.encode()},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_idempotency_key"
+    assert await _count(driver, database, COUNT) == 0
+
+
+async def test_32_racing_requests_with_one_key_make_one_contact_and_one_answer(
+    client: httpx.AsyncClient, driver: AsyncDriver, database: str
+) -> None:
+    answers = await asyncio.gather(
+        *(_rest(client, "race-1", "biff@hillvalley.edu", "5550199") for _ in range(32))
+    )
+
+    assert {response.status_code for response in answers} == {200}
+    assert len({response.text for response in answers}) == 1
+    assert await _count(driver, database, COUNT) == 1
+
+
+async def _key(driver: AsyncDriver, database: str, name: str) -> str:
+    secret = new_key()
+    await ApiKeyStore(driver, database).create(name, key_hash(secret), ("identify", "read"), None)
+    return secret
+
+
+async def test_keys_are_scoped_to_the_api_key(
+    driver: AsyncDriver, neo4j: Neo4jConnection, settings: Settings, database: str
+) -> None:
+    shop_a, shop_b = await _key(driver, database, "shop-a"), await _key(driver, database, "shop-b")
+    async with app_client(dataclasses.replace(settings, auth="required"), neo4j) as client:
+        a = await client.post(
+            "/identify",
+            json={"email": "doc@hillvalley.edu"},
+            headers={"Authorization": f"Bearer {shop_a}", "Idempotency-Key": "1"},
+        )
+        b = await client.post(
+            "/identify",
+            json={"email": "marty@hillvalley.edu"},
+            headers={"Authorization": f"Bearer {shop_b}", "Idempotency-Key": "1"},
+        )
+
+    assert (a.status_code, b.status_code) == (200, 200)
+    assert a.json()["contact"]["emails"] == ["doc@hillvalley.edu"]
+    assert b.json()["contact"]["emails"] == ["marty@hillvalley.edu"]
+    assert await _count(driver, database, COUNT) == 2
