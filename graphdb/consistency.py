@@ -8,6 +8,8 @@ from typing import Any, LiteralString
 
 from neo4j import AsyncDriver
 
+from graphdb.components import Components
+
 READ_ALL_CONTACTS: LiteralString = """
 MATCH (contact:Contact)
 WHERE contact.deletedAt IS NULL
@@ -16,13 +18,29 @@ RETURN contact.id AS id,
        contact.phoneNumber AS phone,
        contact.emailUnlinked AS emailUnlinked,
        contact.phoneNumberUnlinked AS phoneUnlinked,
-       contact.recanonicalizedAt IS NOT NULL AS rewritten,
+       contact.recanonicalizedAt IS NOT NULL OR contact.valueErasedAt IS NOT NULL AS rewritten,
        contact.linkPrecedence AS precedence,
        contact.createdAt AS createdAt,
        COLLECT { MATCH (contact)-[:LINKED_TO]->(linked) RETURN linked.id } AS links,
        COLLECT { MATCH (contact)-[:HAS_EMAIL]->(e:Email) RETURN e.value } AS emailNodes,
-       COLLECT { MATCH (contact)-[:HAS_PHONE]->(p:Phone) RETURN p.value } AS phoneNodes
+       COLLECT { MATCH (contact)-[:HAS_PHONE]->(p:Phone) RETURN p.value } AS phoneNodes,
+       NOT EXISTS { (contact)<-[:ABOUT]-(:Event) } AS beforeLedger
 ORDER BY id
+"""
+
+# What each merge stands on (graphdb.ledger): values as "email:<value>" and "phone:<value>",
+# live contacts as "contact:<id>".
+READ_MERGE_EVIDENCE: LiteralString = """
+MATCH (event:Event {kind: 'MERGED'})
+RETURN COLLECT {
+  MATCH (event)-[:EVIDENCE]->(node)
+  WITH CASE WHEN node:Email THEN 'email:' + node.value
+            WHEN node:Phone THEN 'phone:' + node.value
+            WHEN node.deletedAt IS NULL THEN 'contact:' + toString(node.id)
+       END AS key
+  WHERE key IS NOT NULL
+  RETURN key
+} AS evidence
 """
 
 # Values flagged as hubs, and the conflicts recorded for held-back merges.
@@ -49,9 +67,12 @@ class GraphContact:
     # Why a value links nobody: "blocked" or "hub"; None when it links.
     email_unlinked: str | None = None
     phone_unlinked: str | None = None
-    # Moved to a value's new form by `identity recanonicalize`: two sightings that were two
-    # spellings may now be one pair, legitimately.
+    # Moved to a value's new form by `identity recanonicalize`, or stripped of a value by an
+    # erasure: two sightings that were two spellings, or differed only by the erased value, may
+    # now be one pair, legitimately.
     rewritten: bool = False
+    # No ledger event is about it: made before the ledger, its link is its only evidence.
+    before_ledger: bool = False
 
     @property
     def linking_values(self) -> list[tuple[str, str]]:
@@ -73,6 +94,8 @@ class GraphState:
     contacts: list[GraphContact]
     hubs: frozenset[tuple[str, str]] = frozenset()
     conflicts: tuple[Conflict, ...] = ()
+    # Per MERGED event, the evidence it stands on; None: not read (evidence not checked).
+    merges: tuple[tuple[str, ...], ...] | None = None
 
 
 async def read_contacts(driver: AsyncDriver, database: str) -> list[GraphContact]:
@@ -90,6 +113,7 @@ async def read_contacts(driver: AsyncDriver, database: str) -> list[GraphContact
             email_unlinked=r["emailUnlinked"],
             phone_unlinked=r["phoneUnlinked"],
             rewritten=r["rewritten"],
+            before_ledger=r["beforeLedger"],
         )
         for r in records
     ]
@@ -101,7 +125,9 @@ async def read_state(driver: AsyncDriver, database: str) -> GraphState:
     record = records[0]
     hubs = {("email", v) for v in record["emailHubs"]} | {("phone", v) for v in record["phoneHubs"]}
     conflicts = tuple(Conflict(*row) for row in record["conflicts"])
-    return GraphState(contacts, frozenset(hubs), conflicts)
+    evidence, _, _ = await driver.execute_query(READ_MERGE_EVIDENCE, database_=database)
+    merges = tuple(tuple(row["evidence"]) for row in evidence)
+    return GraphState(contacts, frozenset(hubs), conflicts, merges)
 
 
 def _components(contacts: list[GraphContact]) -> list[set[int]]:
@@ -134,10 +160,48 @@ def _components(contacts: list[GraphContact]) -> list[set[int]]:
     return list(groups.values())
 
 
+def _evidence_violations(
+    contacts: list[GraphContact], merges: tuple[tuple[str, ...], ...]
+) -> list[str]:
+    """A link stands only while its evidence does (graphdb.erasure): every cluster must be
+    exactly one connected component of the evidence, shared values and standing merges (a merge
+    stands on all of its evidence, at least two nodes, or on nothing)."""
+    evidence: Components[str] = Components()
+    live = {f"contact:{c.id}" for c in contacts}
+    for contact in contacts:
+        me = f"contact:{contact.id}"
+        evidence.root(me)
+        for kind, value in contact.linking_values:
+            evidence.join((me, f"{kind}:{value}"))
+        if contact.before_ledger and contact.links:
+            evidence.join((me, f"contact:{contact.links[0]}"))
+    for merge in merges:
+        if len(merge) >= 2 and all(n in live or not n.startswith("contact:") for n in merge):
+            evidence.join(merge)
+    clusters: dict[int, set[str]] = defaultdict(set)
+    parts: dict[str, set[int]] = defaultdict(set)
+    for contact in contacts:
+        primary = contact.links[0] if contact.links else contact.id
+        clusters[primary].add(evidence.root(f"contact:{contact.id}"))
+        parts[evidence.root(f"contact:{contact.id}")].add(primary)
+    found = [
+        f"cluster of {primary} rests on {len(roots)} separate pieces of evidence"
+        for primary, roots in sorted(clusters.items())
+        if len(roots) > 1
+    ]
+    found += [
+        f"clusters {sorted(primaries)} are joined by evidence but apart"
+        for primaries in parts.values()
+        if len(primaries) > 1
+    ]
+    return found
+
+
 def find_violations(
     contacts: list[GraphContact],
     hubs: frozenset[tuple[str, str]] = frozenset(),
     conflicts: tuple[Conflict, ...] = (),
+    merges: tuple[tuple[str, ...], ...] | None = None,
 ) -> list[str]:
     by_id = {c.id: c for c in contacts}
     violations: list[str] = []
@@ -154,6 +218,8 @@ def find_violations(
     for component in components:
         violations.extend(_cluster_violations(sorted(component), by_id))
     violations.extend(_conflict_violations(contacts, components, conflicts))
+    if merges is not None:
+        violations.extend(_evidence_violations(contacts, merges))
     return violations
 
 
@@ -233,4 +299,4 @@ def _cluster_violations(members: list[int], by_id: dict[int, GraphContact]) -> l
 
 async def check_graph(driver: AsyncDriver, database: str) -> list[str]:
     state = await read_state(driver, database)
-    return find_violations(state.contacts, state.hubs, state.conflicts)
+    return find_violations(state.contacts, state.hubs, state.conflicts, state.merges)

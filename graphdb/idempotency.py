@@ -72,7 +72,12 @@ async def store_answers(
     tx: Tx, answers: list[tuple[IdempotencyClaim, IdentifyRecord]], hours: int
 ) -> None:
     keys = [
-        {"key": claim.key, "body": claim.body, "answer": encode_answer(record)}
+        {
+            "key": claim.key,
+            "body": claim.body,
+            "answer": encode_answer(record),
+            "primaryId": record.cluster.primary.id,
+        }
         for claim, record in answers
     ]
     await tx.run(cypher.STORE_IDEMPOTENT_ANSWERS, store={"keys": keys, "hours": hours})

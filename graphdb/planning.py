@@ -98,9 +98,45 @@ _STATEMENTS: list[tuple[LiteralString, dict[str, Any]]] = [
     (cypher.CLAIM_IDEMPOTENCY_KEYS, {"claim": {"keys": [{"index": 0, "key": _EMAIL}]}}),
     (
         cypher.STORE_IDEMPOTENT_ANSWERS,
-        {"store": {"keys": [{"key": _EMAIL, "body": _EMAIL, "answer": "{}"}], "hours": 24}},
+        {
+            "store": {
+                "keys": [{"key": _EMAIL, "body": _EMAIL, "answer": "{}", "primaryId": _MISSING_ID}],
+                "hours": 24,
+            }
+        },
     ),
     (cypher.PURGE_IDEMPOTENCY_KEYS, {"purge": {"chunk": 1000}}),
+    (cypher.LOCK_VALUES_AND_FIND_CARRIERS, {"erase": {"emails": [_EMAIL], "phones": [_PHONE]}}),
+    (cypher.READ_EVIDENCE, {"read": {"primaryIds": [_MISSING_ID]}}),
+    (
+        cypher.ERASE_VALUES,
+        {
+            "apply": {
+                "values": [
+                    {"kind": "email", "value": _EMAIL, "token": None, "carrierIds": [_MISSING_ID]}
+                ],
+                "memberIds": [_MISSING_ID],
+                "contactId": _MISSING_ID,
+                "requestId": None,
+            }
+        },
+    ),
+    (
+        cypher.RELINK_AND_RECORD_SPLITS,
+        {
+            "relink": {
+                "moves": [{"id": _MISSING_ID, "primaryId": _MISSING_ID}],
+                "splits": [
+                    {
+                        "primaryBefore": _MISSING_ID,
+                        "primaryAfter": _MISSING_ID,
+                        "contactIds": [_MISSING_ID],
+                    }
+                ],
+                "requestId": None,
+            }
+        },
+    ),
 ]
 
 

@@ -18,6 +18,7 @@ from graphdb.batcher import Batcher
 from graphdb.committer import BatchCommitter, IdSource
 from graphdb.conflicts import ConflictRecord, list_conflicts, merge_on_purpose
 from graphdb.driver import ensure_constraints
+from graphdb.erasure import ContactGone, ErasedValue, Erasure, ErasureResult, erase
 from graphdb.errors import unavailable_as_error
 from graphdb.events import CountedRuns, NoEvents, RepositoryEvents
 from graphdb.explain import Explanation, explain_link
@@ -237,6 +238,47 @@ class ContactRepository:
         async with self._session() as session:
             work = CountedRuns(explain_link, "explain", self._events)
             return await session.execute_read(work, a, b)
+
+    async def erase_identifier(
+        self,
+        email: str | None,
+        phone: str | None,
+        *,
+        dry_run: bool = False,
+        request_id: str | None = None,
+    ) -> ErasureResult:
+        """Erases canonical values from every contact and node, and recomputes the clusters
+        they were in (graphdb.erasure); a dry run answers the same and writes nothing."""
+        values = tuple(
+            ErasedValue(kind, value, self._tokens(kind, value))
+            for kind, value in (("email", email), ("phone", phone))
+            if value is not None
+        )
+        return await self._erase(Erasure(values, request_id=request_id), dry_run)
+
+    async def erase_contact(
+        self, contact_id: int, *, dry_run: bool = False, request_id: str | None = None
+    ) -> ErasureResult | None:
+        """Erases a contact: its values everywhere, and itself from every cluster (kept as a
+        tombstone for the ledger's ids). None when no live contact has the id."""
+        try:
+            return await self._erase(Erasure(contact_id=contact_id, request_id=request_id), dry_run)
+        except ContactGone:
+            return None
+
+    async def _erase(self, erasure: Erasure, dry_run: bool) -> ErasureResult:
+        if not self._ready:
+            await self.prepare()
+        async with self._session() as session:
+            if not dry_run:
+                work = CountedRuns(erase, "erase", self._events)
+                return await session.execute_write(work, erasure, self._tokens)
+            # The same locks, writes and reads, rolled back: it answers what the erasure would.
+            transaction = await session.begin_transaction()
+            try:
+                return await erase(transaction, erasure, self._tokens)
+            finally:
+                await transaction.rollback()
 
     async def purge_idempotency_keys(self) -> int:
         """Deletes the expired idempotency keys, a chunk per transaction; how many."""

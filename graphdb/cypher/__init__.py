@@ -7,6 +7,12 @@ from graphdb.cypher.clusters import (
     READ_CONTACTS,
 )
 from graphdb.cypher.conflicts import LIST_CONFLICTS, LOCK_AND_FIND_PRIMARIES
+from graphdb.cypher.erasure import (
+    ERASE_VALUES,
+    LOCK_VALUES_AND_FIND_CARRIERS,
+    READ_EVIDENCE,
+    RELINK_AND_RECORD_SPLITS,
+)
 from graphdb.cypher.idempotency import (
     CLAIM_IDEMPOTENCY_KEYS,
     PURGE_IDEMPOTENCY_KEYS,
@@ -51,6 +57,7 @@ __all__ = [
     "DELETE_WARM_UP_EMAILS",
     "DELETE_WARM_UP_PHONES",
     "DEMOTE_AND_READ",
+    "ERASE_VALUES",
     "EXPLAIN_LINK",
     "HOLD_BACK_AND_READ",
     "IDENTIFY_BATCH",
@@ -62,6 +69,7 @@ __all__ = [
     "LOCK_EMAILS_AND_FIND",
     "LOCK_PHONES_AND_FIND",
     "LOCK_PRIMARIES_AND_READ",
+    "LOCK_VALUES_AND_FIND_CARRIERS",
     "MOVE_EMAILS",
     "MOVE_PHONES",
     "PURGE_IDEMPOTENCY_KEYS",
@@ -70,7 +78,9 @@ __all__ = [
     "READ_CLUSTER_BY_ID",
     "READ_CLUSTER_BY_PHONE",
     "READ_CONTACTS",
+    "READ_EVIDENCE",
     "READ_HISTORY",
+    "RELINK_AND_RECORD_SPLITS",
     "RELINK_SECONDARIES",
     "RESERVE_CONTACT_IDS",
     "STORE_IDEMPOTENT_ANSWERS",

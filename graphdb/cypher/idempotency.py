@@ -27,6 +27,10 @@ SET key.body = stored.body,
     key.answer = stored.answer,
     key.at = datetime.truncate('microsecond', datetime.statement()),
     key.expiresAt = datetime.statement() + duration({hours: $store.hours})
+// The answer shows its cluster's values: erasure deletes it with them.
+WITH key, stored
+MATCH (primary:Contact {id: stored.primaryId})
+CREATE (key)-[:ANSWERED]->(primary)
 """
 )
 
@@ -36,7 +40,7 @@ PURGE_IDEMPOTENCY_KEYS: LiteralString = (
 MATCH (key:IdempotencyKey)
 WHERE key.expiresAt < datetime()
 WITH key LIMIT $purge.chunk
-DELETE key
+DETACH DELETE key
 RETURN count(*) AS deleted
 """
 )

@@ -182,6 +182,10 @@ CALL (lockedPrimaryIds) {
         contact.emailAsSent = row.emailAsSent, contact.phoneNumberAsSent = row.phoneAsSent,
         contact.emailUnlinked = CASE WHEN emailHub THEN 'hub' ELSE row.emailBlocked END,
         contact.phoneNumberUnlinked = CASE WHEN phoneHub THEN 'hub' ELSE row.phoneBlocked END
+    // Such a contact is found by its values only through the label's indexes (erasure).
+    FOREACH (_ IN CASE WHEN contact.emailUnlinked IS NULL AND contact.phoneNumberUnlinked IS NULL
+                       THEN [] ELSE [1] END |
+      SET contact:Unlinked)
     FOREACH (linked IN CASE WHEN primary IS NULL THEN [] ELSE [primary] END |
       CREATE (contact)-[:LINKED_TO]->(linked))
     // The ledger's entry, in this transaction (graphdb.ledger): a new primary, or a secondary

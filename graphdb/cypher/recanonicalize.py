@@ -86,6 +86,12 @@ CALL (new) {
         contact.recanonicalizedAt = datetime.truncate('microsecond', datetime.statement())
     RETURN count(contact) AS moved
   }
+  // A merge that stood on the old value stands on the new one (graphdb.ledger).
+  CALL (old, new) {
+    MATCH (event:Event)-[evidence:EVIDENCE]->(old)
+    DELETE evidence
+    CREATE (event)-[:EVIDENCE]->(new)
+  }
   // A held-back merge names the value as its request sent it: it follows the rewrite.
   CALL (old, new) {
     MATCH (conflict:Conflict)

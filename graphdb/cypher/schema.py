@@ -27,6 +27,10 @@ CONSTRAINTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT idempotency_key IF NOT EXISTS "
     "FOR (k:IdempotencyKey) REQUIRE k.key IS UNIQUE",
     "CREATE INDEX idempotency_expiry IF NOT EXISTS FOR (k:IdempotencyKey) ON (k.expiresAt)",
+    # Contacts carrying a value that links nobody (blocked, a hub's overflow), by that value:
+    # erasure finds them there, having no edge to follow.
+    "CREATE INDEX unlinked_email IF NOT EXISTS FOR (c:Unlinked) ON (c.email)",
+    "CREATE INDEX unlinked_phone IF NOT EXISTS FOR (c:Unlinked) ON (c.phoneNumber)",
 )
 
 # The (label, property) pairs CONSTRAINTS makes unique: what readiness looks for.

@@ -1,5 +1,5 @@
-"""Resolvers of the GraphQL fields: the identify and mergeClusters mutations, the contact,
-explain and conflicts queries."""
+"""Resolvers of the GraphQL fields: the identify, mergeClusters and erasure mutations, the
+contact, explain and conflicts queries."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError
 
+from graphdb.erasure import ErasureResult
 from graphdb.errors import DatabaseUnavailable
 from graphdb.explain import ContactNotFound
 from graphdb.idempotency import IdempotencyKeyReused
@@ -18,6 +19,7 @@ from resolvers.core.identifiers import InvalidIdentifier, canonical_email_or_err
 from resolvers.core.identify import identify
 from resolvers.graphql.app import RequestContext
 from resolvers.runtime.logs import note_identifiers, note_outcome, request_id
+from schema.erasure import ErasureReport
 from schema.errors import InvalidInput
 from schema.history import Explanation
 from schema.results import IdentifyResult
@@ -127,6 +129,58 @@ async def resolve_explain(info: Info, a: int, b: int) -> Explanation:
     except DatabaseUnavailable as error:
         raise _unavailable(info, error) from error
     return Explanation.from_record(explanation)
+
+
+async def resolve_erase_contact(info: Info, id: int, dry_run: bool = False) -> ErasureReport:
+    """Erases a contact: its email and phone from every contact and node, itself from every
+    cluster; the clusters it was in recomputed from the evidence left."""
+    repository = info.context.repository
+    try:
+        result = await repository.erase_contact(id, dry_run=dry_run, request_id=request_id.get())
+    except DatabaseUnavailable as error:
+        raise _unavailable(info, error) from error
+    if result is None:
+        raise GraphQLError("No contact has that id.", extensions={"code": "not_found"})
+    _log_erasure(result, dry_run)
+    return ErasureReport.from_result(result, dry_run, repository)
+
+
+async def resolve_erase_identifier(
+    info: Info,
+    email: str | None = None,
+    phone_number: str | None = None,
+    dry_run: bool = False,
+) -> ErasureReport:
+    """Erases an email and/or a phone number from every contact and node; the clusters they
+    were in recomputed from the evidence left."""
+    if email is None and phone_number is None:
+        raise GraphQLError(
+            "Give an email, a phoneNumber, or both.", extensions={"code": "invalid_arguments"}
+        )
+    canonical_email = None if email is None else _canonical(canonical_email_or_error(email))
+    canonical_phone = (
+        None if phone_number is None else _canonical(info.context.rules.phone(phone_number))
+    )
+    repository = info.context.repository
+    try:
+        result = await repository.erase_identifier(
+            canonical_email, canonical_phone, dry_run=dry_run, request_id=request_id.get()
+        )
+    except DatabaseUnavailable as error:
+        raise _unavailable(info, error) from error
+    _log_erasure(result, dry_run)
+    return ErasureReport.from_result(result, dry_run, repository)
+
+
+def _log_erasure(result: ErasureResult, dry_run: bool) -> None:
+    # By keyed hash only: the point is that the values are gone.
+    log.info(
+        "%s %s from %d contact(s), leaving %d cluster(s)",
+        "erasure (dry run):" if dry_run else "erased",
+        ", ".join(str(value.token) for value in result.erased) or "nothing",
+        len(result.contact_ids),
+        len(result.clusters),
+    )
 
 
 def _canonical(value: str | InvalidIdentifier) -> str:

@@ -24,11 +24,14 @@ from strawberry.types import ExecutionContext
 from resolvers.graphql.fields import (
     resolve_conflicts,
     resolve_contact,
+    resolve_erase_contact,
+    resolve_erase_identifier,
     resolve_explain,
     resolve_identify,
     resolve_merge_clusters,
 )
 from resolvers.graphql.scope_check import MutationScopeCheck
+from schema.erasure import ErasureReport
 from schema.history import Explanation
 from schema.permissions import CanAdmin, CanIdentify, CanRead
 from schema.types import Conflict, Identity
@@ -64,6 +67,22 @@ class Mutation:
         description="Link an order's email and/or phone number into its identity cluster. "
         "Needs the scope identify; its emails, phones and contacts need read as well.",
         permission_classes=[CanIdentify],
+    )
+    erase_contact: ErasureReport = strawberry.mutation(
+        resolver=resolve_erase_contact,
+        description="Erases a contact: its email and phone number from every contact and node "
+        "(the ledger keeps keyed hashes only), itself from every cluster; the clusters they were "
+        "in are recomputed from the evidence left, each with its oldest contact as primary. "
+        "dryRun answers the same and writes nothing. Needs the scope admin.",
+        permission_classes=[CanAdmin],
+    )
+    erase_identifier: ErasureReport = strawberry.mutation(
+        resolver=resolve_erase_identifier,
+        description="Erases an email and/or a phone number from every contact and node; the "
+        "clusters they were in are recomputed from the evidence left (a merge stands on its "
+        "request's email and phone), each with its oldest contact as primary. dryRun answers "
+        "the same and writes nothing. Needs the scope admin.",
+        permission_classes=[CanAdmin],
     )
     merge_clusters: Identity = strawberry.mutation(
         resolver=resolve_merge_clusters,

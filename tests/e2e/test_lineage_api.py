@@ -1,12 +1,19 @@
-"""Lineage through the APIs: a cluster's history (issue 14), on the SPEC's examples."""
+"""Lineage through the APIs (issue 14), on the SPEC's examples: a cluster's history, explain,
+and erasure."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import httpx
+from neo4j import AsyncDriver
 
-from tests.support.app import graphql_data
+from graphdb.api_keys import ApiKeyStore
+from graphdb.driver import Neo4jConnection
+from resolvers.core.access import key_hash, new_key
+from resolvers.runtime.settings import Settings
+from tests.support.app import app_client, graphql_data
 
 HISTORY = """
 query History($id: Int!, $first: Int, $after: String) {
@@ -151,3 +158,106 @@ async def test_explain_for_strangers_and_for_one_contact(client: httpx.AsyncClie
     assert apart == {"connected": False, "path": []}
     assert alone == {"connected": True, "path": []}
     assert missing.json()["errors"][0]["extensions"]["code"] == "not_found"
+
+
+ERASE_IDENTIFIER = """
+mutation Erase($email: String, $phoneNumber: String, $dryRun: Boolean!) {
+  eraseIdentifier(email: $email, phoneNumber: $phoneNumber, dryRun: $dryRun) {
+    dryRun erased { kind hash } contactIds
+    clusters { primaryContactId emails phoneNumbers secondaryContactIds }
+  }
+}
+"""
+ERASE_CONTACT = """
+mutation Erase($id: Int!) {
+  eraseContact(id: $id) { contactIds clusters { primaryContactId secondaryContactIds } }
+}
+"""
+
+
+async def test_erasing_george_splits_the_spec_merge(client: httpx.AsyncClient) -> None:
+    george = (await _rest(client, "george@hillvalley.edu", "919191")).json()["contact"]
+    biff = (await _rest(client, "biffsucks@hillvalley.edu", "717171")).json()["contact"]
+    await _rest(client, "george@hillvalley.edu", "717171")
+    a, b = george["primaryContatctId"], biff["primaryContatctId"]
+    erase = {"email": " George@HillValley.edu ", "phoneNumber": None}
+
+    dry = (await graphql_data(client, ERASE_IDENTIFIER, dryRun=True, **erase))["eraseIdentifier"]
+    still = (await _rest(client, None, "717171")).json()["contact"]
+    done = (await graphql_data(client, ERASE_IDENTIFIER, dryRun=False, **erase))["eraseIdentifier"]
+
+    assert still["primaryContatctId"] == a  # the dry run wrote nothing
+    assert dry["dryRun"] is True
+    assert {**dry, "dryRun": False} == done
+    assert done["erased"][0]["kind"] == "EMAIL"
+    assert done["erased"][0]["hash"].startswith("email:")
+    assert done["contactIds"] == [a]
+    assert done["clusters"] == [
+        {
+            "primaryContactId": a,
+            "emails": [],
+            "phoneNumbers": ["919191"],
+            "secondaryContactIds": [],
+        },
+        {
+            "primaryContactId": b,
+            "emails": ["biffsucks@hillvalley.edu"],
+            "phoneNumbers": ["717171"],
+            "secondaryContactIds": [],
+        },
+    ]
+    after = (await _rest(client, None, "717171")).json()["contact"]
+    assert after["primaryContatctId"] == b
+    explained = (await graphql_data(client, EXPLAIN, a=a, b=b))["explain"]
+    assert explained == {"connected": False, "path": []}
+    assert [e["kind"] for e in await _history(client, b)] == ["SPLIT", "MERGED", "CREATED"]
+
+
+async def test_erasing_a_contact_takes_it_out_of_its_cluster(client: httpx.AsyncClient) -> None:
+    first = (await _rest(client, "lorraine@hillvalley.edu", "123456")).json()["contact"]
+    second = (await _rest(client, "mcfly@hillvalley.edu", "123456")).json()["contact"]
+    (secondary,) = second["secondaryContactIds"]
+
+    erased = (await graphql_data(client, ERASE_CONTACT, id=secondary))["eraseContact"]
+    missing = await client.post("/graphql", json={"query": ERASE_CONTACT, "variables": {"id": 99}})
+
+    # The phone was its too: erased from the first contact as well.
+    assert erased["contactIds"] == [first["primaryContatctId"], secondary]
+    assert erased["clusters"] == [
+        {"primaryContactId": first["primaryContatctId"], "secondaryContactIds": []}
+    ]
+    answer = (await _rest(client, "lorraine@hillvalley.edu", None)).json()["contact"]
+    assert answer["phoneNumbers"] == []
+    assert missing.json()["errors"][0]["extensions"]["code"] == "not_found"
+
+
+async def test_erasure_needs_the_admin_scope(
+    driver: AsyncDriver, neo4j: Neo4jConnection, settings: Settings
+) -> None:
+    store = ApiKeyStore(driver, neo4j.database)
+    keys = {name: new_key() for name in ("checkout", "operator")}
+    await store.create("checkout", key_hash(keys["checkout"]), ("identify", "read"), None)
+    # The answer's emails and phone numbers need read too.
+    await store.create("operator", key_hash(keys["operator"]), ("admin", "read"), None)
+    erase = {
+        "query": ERASE_IDENTIFIER,
+        "variables": {"email": "doc@hillvalley.edu", "dryRun": False},
+    }
+    async with app_client(dataclasses.replace(settings, auth="required"), neo4j) as client:
+        made = await client.post(
+            "/identify",
+            json={"email": "doc@hillvalley.edu"},
+            headers={"authorization": f"Bearer {keys['checkout']}"},
+        )
+        refused = await client.post(
+            "/graphql", json=erase, headers={"authorization": f"Bearer {keys['checkout']}"}
+        )
+        allowed = await client.post(
+            "/graphql", json=erase, headers={"authorization": f"Bearer {keys['operator']}"}
+        )
+
+    assert made.status_code == 200
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["extensions"]["code"] == "forbidden"
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json()["data"]["eraseIdentifier"]["contactIds"] == [1]

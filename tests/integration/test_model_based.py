@@ -75,12 +75,20 @@ def _as_answer(cluster: ClusterRecord, renaming: IdRenaming, expected: Answer) -
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(sequence=requests, limits=st.sampled_from(LIMITS))
+@given(
+    sequence=requests,
+    limits=st.sampled_from(LIMITS),
+    # After which request a value is erased (eraseIdentifier), and which.
+    erasures=st.lists(
+        st.tuples(st.integers(0, 23), st.sampled_from([*EMAILS, *PHONES])), max_size=3
+    ),
+)
 async def test_service_answers_like_the_reference_model(
     driver: AsyncDriver,
     database: str,
     sequence: list[tuple[tuple[str, str] | None, tuple[str, str] | None]],
     limits: tuple[int, int],
+    erasures: list[tuple[int, str]],
 ) -> None:
     await wipe(driver, database)
     per_identifier, cluster_cap = limits
@@ -89,7 +97,7 @@ async def test_service_answers_like_the_reference_model(
     repository = ContactRepository(driver, database, RepositoryLimits(link=link))
     model = ReferenceModel(BLOCKED, per_identifier, cluster_cap)
     renaming = IdRenaming()
-    for email, phone in sequence:
+    for step, (email, phone) in enumerate(sequence):
         result = await identify(
             repository,
             IdentifierRules(),
@@ -104,6 +112,17 @@ async def test_service_answers_like_the_reference_model(
         assert {(code.value, field) for code, field in result.warnings} == model.last_warnings
         for code, _ in model.last_warnings:
             event(code)  # --hypothesis-show-statistics shows how often each rule came up
+        for value in [value for after, value in erasures if after == step]:
+            kind = "email" if "@" in value else "phone"
+            erased = await repository.erase_identifier(
+                value if kind == "email" else None, value if kind == "phone" else None
+            )
+            left = model.erase(kind, value)
+            assert len(erased.clusters) == len(left), (erased, left)
+            for cluster, expected in zip(erased.clusters, left, strict=True):
+                assert _as_answer(cluster, renaming, expected) == expected
+            if len(left) > 1:
+                event("erasure split a cluster")
     listed = {
         (renaming.to_model[c.email_primary_id], renaming.to_model[c.phone_primary_id])
         for c in await repository.conflicts(100, None)

@@ -90,9 +90,19 @@ STATEMENTS: dict[str, tuple[LiteralString, dict[str, Any]]] = {
     ),
     "STORE_IDEMPOTENT_ANSWERS": (
         cypher.STORE_IDEMPOTENT_ANSWERS,
-        {"store": {"keys": [{"key": "a key", "body": "a body", "answer": "{}"}], "hours": 24}},
+        {
+            "store": {
+                "keys": [{"key": "a key", "body": "a body", "answer": "{}", "primaryId": 1}],
+                "hours": 24,
+            }
+        },
     ),
     "PURGE_IDEMPOTENCY_KEYS": (cypher.PURGE_IDEMPOTENCY_KEYS, {"purge": {"chunk": 1000}}),
+    "LOCK_VALUES_AND_FIND_CARRIERS": (
+        cypher.LOCK_VALUES_AND_FIND_CARRIERS,
+        {"erase": {"emails": [customer_email(1)], "phones": [customer_phone(1)]}},
+    ),
+    "READ_EVIDENCE": (cypher.READ_EVIDENCE, {"read": {"primaryIds": [1, 3]}}),
 }
 
 KEEP_PLAN: LiteralString = "CYPHER replan=skip"

@@ -60,6 +60,8 @@ class ReferenceModel:
     last_outcome: Outcome = Outcome.NOTHING_NEW
     # (code, field) of the last request's warnings, as the service words them.
     last_warnings: frozenset[tuple[str, str]] = frozenset()
+    # The (email, phone) of each request that merged clusters: the evidence each merge stands on.
+    merges: list[tuple[str, str]] = field(default_factory=list)
 
     def identify(self, email: str | None, phone: str | None) -> Answer:
         email_hub = self._is_hub("email", email)
@@ -94,6 +96,10 @@ class ReferenceModel:
             self.last_warnings |= {("merge_held_back", "phoneNumber")}
             return self.answer(via_email)
         winner, *losers = primaries  # the oldest primary has the lowest id
+        if losers:
+            assert link_email is not None
+            assert link_phone is not None
+            self.merges.append((link_email, link_phone))
         for contact in self.contacts:
             if contact.id in losers or contact.linked_id in losers:
                 contact.linked_id = winner
@@ -105,6 +111,60 @@ class ReferenceModel:
         else:
             self.last_outcome = Outcome.MERGED if losers else Outcome.NOTHING_NEW
         return self.answer(winner)
+
+    def erase(self, kind: str, value: str) -> list[Answer]:
+        """Removes the value from every contact, and every merge it was evidence of; the clusters
+        that held it become the components of what evidence is left, each with its oldest
+        contact as primary. The clusters left, by primary id."""
+        carriers = [c for c in self.contacts if (c.email if kind == "email" else c.phone) == value]
+        if not carriers:
+            return []
+        affected = {self._primary_of(c) for c in carriers}
+        members = [c for c in self.contacts if self._primary_of(c) in affected]
+        for contact in carriers:
+            if kind == "email":
+                contact.email, contact.email_links = None, True
+            else:
+                contact.phone, contact.phone_links = None, True
+        position = 0 if kind == "email" else 1
+        self.merges = [merge for merge in self.merges if merge[position] != value]
+        self.conflicts = {
+            pair: conflict
+            for pair, conflict in self.conflicts.items()
+            if conflict[2 + position] != value
+        }
+        primaries = self._recompute(members)
+        return [self.answer(primary) for primary in sorted(primaries)]
+
+    def _recompute(self, members: list[ModelContact]) -> set[int]:
+        parent = {c.id: c.id for c in members}
+
+        def root(node: int) -> int:
+            while parent[node] != node:
+                node = parent[node]
+            return node
+
+        def join(ids: list[int]) -> None:
+            for other in ids[1:]:
+                parent[root(other)] = root(ids[0])
+
+        for kind in ("email", "phone"):
+            for value in {c.email if kind == "email" else c.phone for c in members} - {None}:
+                join([c.id for c in members if value and c.links_through(kind, value)])
+        for email, phone in self.merges:
+            join(
+                [
+                    c.id
+                    for c in members
+                    if c.links_through("email", email) or c.links_through("phone", phone)
+                ]
+            )
+        primaries = set()
+        for contact in members:
+            primary = min(c.id for c in members if root(c.id) == root(contact.id))
+            contact.linked_id = None if primary == contact.id else primary
+            primaries.add(primary)
+        return primaries
 
     def _past_cap(self, primaries: list[int], via_email: int | None, via_phone: int | None) -> bool:
         """Two clusters, one by email and one by phone, too large together."""

@@ -1,0 +1,224 @@
+"""The statements of erasure (graphdb.erasure): values removed everywhere, clusters recomputed
+from the evidence that remains."""
+
+from typing import LiteralString
+
+from graphdb.cypher.clusters import OPTIONS
+from graphdb.cypher.ledger import EVENT_TIME
+
+_NOW: LiteralString = "datetime.truncate('microsecond', datetime.statement())"
+
+
+def _carriers(
+    label: LiteralString, edge: LiteralString, kind: LiteralString, prop: LiteralString
+) -> LiteralString:
+    """A subquery collecting, as `<kind>Carriers`, each live contact carrying one of
+    $erase.<kind>s: through its edge, or with the value unlinked."""
+    return (
+        """
+CALL () {
+  UNWIND $erase."""
+        + kind
+        + """s AS value
+  CALL (value) {
+    MATCH (:"""
+        + label
+        + """ {value: value})<-[:"""
+        + edge
+        + """]-(carrier:Contact)
+    RETURN carrier
+    UNION
+    MATCH (carrier:Unlinked {"""
+        + prop
+        + """: value})
+    RETURN carrier
+  }
+  WITH value, carrier
+  WHERE carrier.deletedAt IS NULL
+  RETURN collect({kind: '"""
+        + kind
+        + """', value: value, carrierId: carrier.id}) AS """
+        + kind
+        + """Carriers
+}
+"""
+    )
+
+
+# The erased values' nodes locked (emails, then phones, values ascending: identify's order), and
+# every live contact that carries one: through its edge, or as a value that links nobody
+# (blocked, or past a hub's cap: such contacts carry the label Unlinked, indexed by value).
+# $erase.contactId names a contact whose own values are erased too (eraseContact).
+LOCK_VALUES_AND_FIND_CARRIERS: LiteralString = (
+    OPTIONS
+    + """
+CALL () {
+  UNWIND $erase.emails AS value
+  MATCH (email:Email {value: value})
+  SET email._lock = true
+  REMOVE email._lock
+  RETURN count(email) AS lockedEmails
+}
+CALL () {
+  UNWIND $erase.phones AS value
+  MATCH (phone:Phone {value: value})
+  SET phone._lock = true
+  REMOVE phone._lock
+  RETURN count(phone) AS lockedPhones
+}
+"""
+    + _carriers("Email", "HAS_EMAIL", "email", "email")
+    + _carriers("Phone", "HAS_PHONE", "phone", "phoneNumber")
+    + """RETURN emailCarriers + phoneCarriers AS carriers
+"""
+)
+
+# Every contact of the clusters of $read.primaryIds (locked), with its evidence: the values it
+# links through, and the merges about it with what each stands on (graphdb.ledger). Values as
+# "email:<value>", "phone:<value>", contacts as "contact:<id>". A contact with no event at all is
+# older than the ledger: its link to the primary is all the evidence there is.
+READ_EVIDENCE: LiteralString = (
+    OPTIONS
+    + """
+UNWIND $read.primaryIds AS primaryId
+MATCH (primary:Contact {id: primaryId})
+UNWIND [primary] + COLLECT { MATCH (secondary:Contact)-[:LINKED_TO]->(primary)
+                             RETURN secondary } AS member
+WITH primaryId, member
+WHERE member.deletedAt IS NULL
+RETURN primaryId,
+       member.id AS id,
+       member.createdAt.epochMillis * 1000 + member.createdAt.microsecond % 1000 AS createdAt,
+       COLLECT { MATCH (member)-[:HAS_EMAIL]->(email:Email) RETURN 'email:' + email.value }
+         + COLLECT { MATCH (member)-[:HAS_PHONE]->(phone:Phone) RETURN 'phone:' + phone.value }
+         AS values,
+       COLLECT {
+         MATCH (member)<-[:ABOUT]-(event:Event {kind: 'MERGED'})
+         RETURN COLLECT {
+           MATCH (event)-[:EVIDENCE]->(node)
+           RETURN CASE WHEN node:Email THEN 'email:' + node.value
+                       WHEN node:Phone THEN 'phone:' + node.value
+                       WHEN node.deletedAt IS NULL THEN 'contact:' + toString(node.id)
+                  END
+         }
+       } AS merges,
+       NOT EXISTS { (member)<-[:ABOUT]-(:Event) } AS beforeLedger
+"""
+)
+
+# The values removed from every contact that carries them (with their as-sent texts and unlinked
+# marks), their nodes deleted (and with them the merges' EVIDENCE edges to them), conflicts that
+# name them and idempotent answers that show them deleted; an ERASED event per value, about its
+# carriers. $apply.contactId's contact, if any, is erased whole: kept as a tombstone, for the
+# ledger's ids, out of every cluster.
+ERASE_VALUES: LiteralString = (
+    OPTIONS
+    + """
+CALL () {
+  UNWIND $apply.values AS erased
+  CALL (erased) {
+    UNWIND erased.carrierIds AS carrierId
+    MATCH (carrier:Contact {id: carrierId})
+    FOREACH (_ IN CASE WHEN erased.kind = 'email' THEN [1] ELSE [] END |
+      REMOVE carrier.email, carrier.emailAsSent, carrier.emailUnlinked)
+    FOREACH (_ IN CASE WHEN erased.kind = 'phone' THEN [1] ELSE [] END |
+      REMOVE carrier.phoneNumber, carrier.phoneNumberAsSent, carrier.phoneNumberUnlinked)
+    SET carrier.updatedAt = """
+    + _NOW
+    + """,
+        carrier.valueErasedAt = """
+    + _NOW
+    + """
+    FOREACH (_ IN CASE WHEN carrier.emailUnlinked IS NULL AND carrier.phoneNumberUnlinked IS NULL
+                       THEN [1] ELSE [] END |
+      REMOVE carrier:Unlinked)
+  }
+  CALL (erased) {
+    OPTIONAL MATCH (email:Email {value: erased.value})
+    WHERE erased.kind = 'email'
+    OPTIONAL MATCH (phone:Phone {value: erased.value})
+    WHERE erased.kind = 'phone'
+    DETACH DELETE email, phone
+  }
+  CALL (erased) {
+    MATCH (conflict:Conflict)
+    WHERE (erased.kind = 'email' AND conflict.email = erased.value)
+       OR (erased.kind = 'phone' AND conflict.phoneNumber = erased.value)
+    DELETE conflict
+  }
+  CREATE (event:Event {
+    id: randomUUID(),
+    at: """
+    + EVENT_TIME
+    + """,
+    kind: 'ERASED',
+    requestId: $apply.requestId,
+    contactIds: erased.carrierIds,
+    bridgeKind: erased.kind,
+    bridgeHash: erased.token
+  })
+  WITH event, erased
+  UNWIND erased.carrierIds AS carrierId
+  MATCH (carrier:Contact {id: carrierId})
+  CREATE (event)-[:ABOUT]->(carrier)
+}
+CALL () {
+  UNWIND $apply.memberIds AS memberId
+  MATCH (member:Contact {id: memberId})<-[:ANSWERED]-(key:IdempotencyKey)
+  DETACH DELETE key
+}
+CALL () {
+  MATCH (erased:Contact {id: $apply.contactId})
+  OPTIONAL MATCH (erased)-[link:LINKED_TO]->()
+  DELETE link
+  SET erased.deletedAt = """
+    + _NOW
+    + """, erased.erasedAt = """
+    + _NOW
+    + """, erased.linkPrecedence = 'primary'
+  REMOVE erased:Unlinked
+}
+"""
+)
+
+# Each contact whose primary changed links to its new one (a new primary links to none), and
+# each part of a cluster that erasure split or whose primary changed gets a SPLIT event, about
+# its primary.
+RELINK_AND_RECORD_SPLITS: LiteralString = (
+    OPTIONS
+    + """
+CALL () {
+  UNWIND $relink.moves AS move
+  MATCH (member:Contact {id: move.id})
+  CALL (member) {
+    MATCH (member)-[link:LINKED_TO]->()
+    DELETE link
+  }
+  CALL (member, move) {
+    MATCH (primary:Contact {id: move.primaryId})
+    WHERE move.primaryId <> move.id
+    CREATE (member)-[:LINKED_TO]->(primary)
+  }
+  SET member.linkPrecedence = CASE WHEN move.primaryId = move.id THEN 'primary'
+                                   ELSE 'secondary' END,
+      member.updatedAt = """
+    + _NOW
+    + """
+}
+CALL () {
+  UNWIND $relink.splits AS split
+  MATCH (primary:Contact {id: split.primaryAfter})
+  CREATE (event:Event {
+    id: randomUUID(),
+    at: """
+    + EVENT_TIME
+    + """,
+    kind: 'SPLIT',
+    requestId: $relink.requestId,
+    contactIds: split.contactIds,
+    primaryBefore: split.primaryBefore,
+    primaryAfter: split.primaryAfter
+  })-[:ABOUT]->(primary)
+}
+"""
+)

@@ -1,0 +1,210 @@
+"""Erasure: values removed from every contact and node, and the clusters they were in
+recomputed from the evidence that remains.
+
+A link stands only while its evidence does. Two contacts sharing a value are linked by it; a
+merge by the email and phone of the request that made it (its EVIDENCE edges, graphdb.ledger),
+or by the two contacts an operator named. Erasing a value deletes its node, and with it every
+edge to it: the clusters that held it are recomputed as the connected components of what is
+left, each with its oldest contact as primary, every secondary linked straight to it.
+
+One transaction: the values' nodes locked (identify's order), then the primaries of the
+clusters that carry them, so that nothing changes those clusters meanwhile. A dry run does the
+same and is rolled back (the caller's), so it answers exactly what the erasure would.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphdb import cypher
+from graphdb.components import Components
+from graphdb.conflicts import lock_primaries
+from graphdb.identify_tx import Tx, read_clusters_of_contacts
+from graphdb.records import ClusterRecord
+
+ValueToken = Callable[[str, str | None], str | None]
+
+
+@dataclass(frozen=True)
+class ErasedValue:
+    kind: str  # "email" or "phone"
+    value: str
+    # Its keyed hash: all the ledger keeps of it.
+    token: str | None
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What to erase: values, or a contact whole (its own values everywhere, and itself)."""
+
+    values: tuple[ErasedValue, ...] = ()
+    contact_id: int | None = None
+    request_id: str | None = None
+
+
+@dataclass
+class ErasureResult:
+    # The values found on some contact, and the contacts that carried them.
+    erased: list[ErasedValue] = field(default_factory=list)
+    contact_ids: list[int] = field(default_factory=list)
+    # The clusters the erasure left, by primary id.
+    clusters: list[ClusterRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Member:
+    id: int
+    created_at: int
+    old_primary: int
+    evidence: tuple[str, ...]
+    merges: tuple[tuple[str, ...], ...]
+    before_ledger: bool
+
+
+class ContactGone(LookupError):
+    """eraseContact named no live contact."""
+
+
+async def erase(tx: Tx, erasure: Erasure, token: ValueToken) -> ErasureResult:
+    """Erases, recomputes, and answers with the clusters left. `token` gives a value's keyed
+    hash, for a contact's values (read here, under no lock yet: the contact's values never
+    change, only its cluster)."""
+    if erasure.contact_id is not None:
+        read = await tx.run(cypher.READ_CONTACTS, page={"ids": [erasure.contact_id]})
+        record = await read.single(strict=False)
+        if record is None:
+            raise ContactGone("No contact has that id.")
+        own = [("email", record["contact"]["email"]), ("phone", record["contact"]["phoneNumber"])]
+        values = tuple(
+            ErasedValue(kind, value, token(kind, value)) for kind, value in own if value is not None
+        )
+        erasure = Erasure(erasure.values + values, erasure.contact_id, erasure.request_id)
+    emails = sorted({v.value for v in erasure.values if v.kind == "email"})
+    phones = sorted({v.value for v in erasure.values if v.kind == "phone"})
+    found = await tx.run(
+        cypher.LOCK_VALUES_AND_FIND_CARRIERS, erase={"emails": emails, "phones": phones}
+    )
+    carriers: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for row in (await found.single(strict=True))["carriers"]:
+        carriers[(row["kind"], row["value"])].add(row["carrierId"])
+    if erasure.contact_id is not None:
+        carriers.setdefault(("contact", str(erasure.contact_id)), set()).add(erasure.contact_id)
+    touched = sorted({contact for ids in carriers.values() for contact in ids})
+    result = ErasureResult(
+        erased=[v for v in erasure.values if carriers.get((v.kind, v.value))],
+        contact_ids=touched,
+    )
+    if not touched:
+        return result
+    primaries = await lock_primaries(tx, touched)
+    old_primaries = sorted({primary for _, primary in primaries.values()})
+    members = await _read_evidence(tx, old_primaries)
+    gone = {f"{kind}:{value}" for kind, value in carriers if kind != "contact"}
+    alive = [m for m in members if m.id != erasure.contact_id]
+    components = _components(alive, gone, erasure.contact_id)
+    await tx.run(
+        cypher.ERASE_VALUES,
+        apply={
+            "values": [
+                {
+                    "kind": v.kind,
+                    "value": v.value,
+                    "token": v.token,
+                    "carrierIds": sorted(carriers[(v.kind, v.value)]),
+                }
+                for v in result.erased
+            ],
+            "memberIds": [m.id for m in members],
+            "contactId": erasure.contact_id,
+            "requestId": erasure.request_id,
+        },
+    )
+    moves, splits = _relinks(components)
+    await tx.run(
+        cypher.RELINK_AND_RECORD_SPLITS,
+        relink={"moves": moves, "splits": splits, "requestId": erasure.request_id},
+    )
+    new_primaries = sorted({primary for primary, _ in components})
+    clusters = await read_clusters_of_contacts(tx, new_primaries)
+    result.clusters = [clusters[primary] for primary in new_primaries if primary in clusters]
+    return result
+
+
+async def _read_evidence(tx: Tx, primary_ids: list[int]) -> list[_Member]:
+    result = await tx.run(cypher.READ_EVIDENCE, read={"primaryIds": primary_ids})
+    return [
+        _Member(
+            id=record["id"],
+            created_at=record["createdAt"],
+            old_primary=record["primaryId"],
+            evidence=tuple(record["values"]),
+            merges=tuple(tuple(n for n in merge if n is not None) for merge in record["merges"]),
+            before_ledger=record["beforeLedger"],
+        )
+        async for record in result
+    ]
+
+
+def _components(
+    members: list[_Member], gone: set[str], erased_contact: int | None
+) -> list[tuple[int, list[_Member]]]:
+    """The connected components of what evidence is left, each as (its oldest member's id, its
+    members, oldest first)."""
+    evidence: Components[str] = Components()
+
+    erased_node = None if erased_contact is None else f"contact:{erased_contact}"
+    for member in members:
+        me = f"contact:{member.id}"
+        evidence.root(me)
+        for value in member.evidence:
+            if value not in gone:
+                evidence.join([me, value])
+        for merge in member.merges:
+            # A merge stands on all of its evidence, or on nothing.
+            if len(merge) >= 2 and not any(n in gone or n == erased_node for n in merge):
+                evidence.join(merge)
+        if member.before_ledger:
+            # Older than the ledger: its link to its primary is the only evidence there is.
+            evidence.join([me, f"contact:{member.old_primary}"])
+    groups: dict[str, list[_Member]] = defaultdict(list)
+    for member in members:
+        groups[evidence.root(f"contact:{member.id}")].append(member)
+    components = []
+    for group in groups.values():
+        group.sort(key=lambda m: (m.created_at, m.id))
+        components.append((group[0].id, group))
+    return components
+
+
+def _relinks(
+    components: list[tuple[int, list[_Member]]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The contacts whose primary changes, and a SPLIT event per part of a cluster that erasure
+    cut in pieces or gave another primary."""
+    parts_of: dict[int, int] = defaultdict(int)
+    for _, group in components:
+        for old in {m.old_primary for m in group}:
+            parts_of[old] += 1
+    moves: list[dict[str, Any]] = []
+    splits: list[dict[str, Any]] = []
+    for primary, group in components:
+        # A contact keeps its links when its primary stays: the new primary was one already,
+        # and its secondaries link to it.
+        moves += [
+            {"id": member.id, "primaryId": primary}
+            for member in group
+            if member.old_primary != primary
+        ]
+        for old in sorted({m.old_primary for m in group}):
+            if parts_of[old] > 1 or old != primary:
+                splits.append(
+                    {
+                        "primaryBefore": old,
+                        "primaryAfter": primary,
+                        "contactIds": [m.id for m in group if m.old_primary == old],
+                    }
+                )
+    return moves, splits

@@ -1,0 +1,137 @@
+"""Erasure on the repository: values removed everywhere, clusters recomputed from the evidence
+that remains, SPLIT and ERASED in the ledger, dry runs that write nothing."""
+
+from __future__ import annotations
+
+from neo4j import AsyncDriver
+
+from graphdb.consistency import check_graph
+from graphdb.ledger import EventKind
+from graphdb.repository import ContactRepository
+
+COUNT_ALL = "MATCH (n) RETURN count(n) AS nodes"
+VALUES = """
+MATCH (c:Contact)
+RETURN collect(c.email) + collect(c.phoneNumber) + collect(c.emailAsSent) AS values,
+       COLLECT { MATCH (e:Email) RETURN e.value } + COLLECT { MATCH (p:Phone) RETURN p.value }
+         AS nodes
+"""
+
+
+async def _spec_merge(repository: ContactRepository) -> tuple[int, int]:
+    george = await repository.identify("george@hillvalley.edu", "919191")
+    biff = await repository.identify("biffsucks@hillvalley.edu", "717171")
+    merged = await repository.identify("george@hillvalley.edu", "717171")
+    assert merged.cluster.secondaries[0].id == biff.cluster.primary.id
+    return george.cluster.primary.id, biff.cluster.primary.id
+
+
+async def test_erasing_the_merges_email_leaves_two_clusters_again(
+    repository: ContactRepository, driver: AsyncDriver, database: str
+) -> None:
+    george, biff = await _spec_merge(repository)
+
+    result = await repository.erase_identifier("george@hillvalley.edu", None)
+
+    assert [cluster.primary.id for cluster in result.clusters] == [george, biff]
+    george_cluster, biff_cluster = result.clusters
+    assert george_cluster.emails == []
+    assert george_cluster.phone_numbers == ["919191"]
+    assert george_cluster.secondaries == ()
+    assert biff_cluster.emails == ["biffsucks@hillvalley.edu"]
+    assert result.contact_ids == [george]
+    records, _, _ = await driver.execute_query(VALUES, database_=database)
+    assert "george@hillvalley.edu" not in str(records[0].data())
+    assert await check_graph(driver, database) == []
+    # Each side's history tells what happened; the ledger never held the value.
+    biff_history = await repository.history(biff, first=10, after=None)
+    george_history = await repository.history(george, first=10, after=None)
+    created, merged, split = EventKind.CREATED, EventKind.MERGED, EventKind.SPLIT
+    # A history is of the contacts in the cluster now: each side keeps the merge, and its own.
+    assert [e.kind for e in biff_history] == [split, merged, created]
+    assert [e.kind for e in george_history] == [split, EventKind.ERASED, merged, created]
+    assert (biff_history[0].primary_before, biff_history[0].primary_after) == (george, biff)
+    assert george_history[1].contact_ids == (george,)
+    assert george_history[1].bridge_token is not None
+    assert (await repository.explain(george, biff)).connected is False
+
+
+async def test_a_shared_value_keeps_a_cluster_together(repository: ContactRepository) -> None:
+    doc = await repository.identify("doc@hillvalley.edu", "5550101")
+    await repository.identify("emmett@hillvalley.edu", "5550101")
+    await repository.identify("emmett@hillvalley.edu", "5550102")
+
+    result = await repository.erase_identifier("doc@hillvalley.edu", None)
+
+    (cluster,) = result.clusters
+    assert cluster.primary.id == doc.cluster.primary.id
+    assert len(cluster.contacts) == 3
+    assert cluster.emails == ["emmett@hillvalley.edu"]
+
+
+async def test_erasing_the_primary_elects_the_oldest_of_each_part(
+    repository: ContactRepository, driver: AsyncDriver, database: str
+) -> None:
+    # doc is the middle of the chain: marty -phone- doc -email- jen.
+    marty = await repository.identify("marty@hillvalley.edu", "5550101")
+    doc = await repository.identify("doc@hillvalley.edu", "5550101")
+    jen = await repository.identify("doc@hillvalley.edu", "5550103")
+    await repository.identify("jennifer@hillvalley.edu", "5550103")
+    doc_id = doc.cluster.secondaries[0].id
+
+    result = await repository.erase_contact(doc_id)
+
+    assert result is not None
+    primaries = [cluster.primary.id for cluster in result.clusters]
+    assert primaries == [marty.cluster.primary.id, jen.cluster.secondaries[-1].id]
+    assert all(doc_id not in [c.id for c in cluster.contacts] for cluster in result.clusters)
+    assert await repository.cluster_by_id(doc_id) is None
+    assert await check_graph(driver, database) == []
+
+
+async def test_a_dry_run_answers_the_same_and_writes_nothing(
+    repository: ContactRepository, driver: AsyncDriver, database: str
+) -> None:
+    await _spec_merge(repository)
+    before, _, _ = await driver.execute_query(VALUES, database_=database)
+
+    dry = await repository.erase_identifier("george@hillvalley.edu", None, dry_run=True)
+    after, _, _ = await driver.execute_query(VALUES, database_=database)
+    done = await repository.erase_identifier("george@hillvalley.edu", None)
+
+    assert before == after
+    assert [c.primary.id for c in dry.clusters] == [c.primary.id for c in done.clusters]
+    assert dry.contact_ids == done.contact_ids
+
+
+async def test_an_operator_merge_falls_with_an_erased_contact(
+    repository: ContactRepository, driver: AsyncDriver, database: str
+) -> None:
+    doc = await repository.identify("doc@hillvalley.edu", None)
+    marty = await repository.identify("marty@hillvalley.edu", None)
+    jen = await repository.identify("jen@hillvalley.edu", "5550103")
+    await repository.identify("marty@hillvalley.edu", "5550103")
+    a, b = doc.cluster.primary.id, marty.cluster.primary.id
+    await repository.merge_clusters(a, b)
+
+    result = await repository.erase_contact(a)
+
+    assert result is not None
+    (cluster,) = result.clusters
+    assert cluster.primary.id == b
+    assert jen.cluster.primary.id in [c.id for c in cluster.contacts]
+    assert await check_graph(driver, database) == []
+
+
+async def test_erasing_what_nobody_carries_changes_nothing(
+    repository: ContactRepository, driver: AsyncDriver, database: str
+) -> None:
+    await repository.identify("doc@hillvalley.edu", None)
+    before, _, _ = await driver.execute_query(COUNT_ALL, database_=database)
+
+    result = await repository.erase_identifier("nobody@hillvalley.edu", "5550000")
+
+    assert (result.erased, result.clusters) == ([], [])
+    after, _, _ = await driver.execute_query(COUNT_ALL, database_=database)
+    assert before == after
+    assert await repository.erase_contact(999) is None
