@@ -6,18 +6,15 @@ is no dictionary to try against it, and a lookup must cost microseconds on every
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, LiteralString
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession
+from neo4j import AsyncManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from graphdb.cypher import api_keys as cypher
-from graphdb.errors import unavailable_as_error
+from graphdb.store import Store
 
 
 class KeyNameTaken(Exception):
@@ -48,14 +45,8 @@ class ApiKeyRecord:
         )
 
 
-class ApiKeyStore:
-    """One managed transaction per method, bounded by `timeout`; an unreachable Neo4j raises
-    DatabaseUnavailable."""
-
-    def __init__(self, driver: AsyncDriver, database: str, timeout: float = 10.0) -> None:
-        self._driver = driver
-        self._database = database
-        self._timeout = timeout
+class ApiKeyStore(Store):
+    """API keys in Neo4j (graphdb.store: one bounded transaction per method)."""
 
     async def create(
         self, name: str, key_hash: str, scopes: tuple[str, ...], rate: float | None
@@ -81,15 +72,6 @@ class ApiKeyStore:
         async with self._session() as session:
             revoked: int = await session.execute_write(_revoke, name)
         return revoked > 0
-
-    @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
-        async with (
-            unavailable_as_error(),
-            asyncio.timeout(self._timeout),
-            self._driver.session(database=self._database) as session,
-        ):
-            yield session
 
 
 async def _keys(

@@ -72,7 +72,11 @@ async def lock_primaries(tx: Tx, contact_ids: list[int]) -> dict[int, tuple[int,
 
 
 async def merge_on_purpose(
-    tx: Tx, contact_ids: tuple[int, int], relink_chunk: int, request_id: str | None = None
+    tx: Tx,
+    contact_ids: tuple[int, int],
+    relink_chunk: int,
+    request_id: str | None = None,
+    outbox: bool = False,
 ) -> ClusterRecord | None:
     """Merges the clusters of two contacts whatever their size (the cap holds back only
     identify's merges); None if either contact does not exist."""
@@ -80,7 +84,9 @@ async def merge_on_purpose(
     if len(primaries) < len(set(contact_ids)):
         return None
     # Uncapped: an operator's merge is on purpose; the contacts named are its evidence.
-    cause = MergeCause(BridgeKind.OPERATOR, request_id=request_id, contact_ids=contact_ids)
+    cause = MergeCause(
+        BridgeKind.OPERATOR, request_id=request_id, contact_ids=contact_ids, outbox=outbox
+    )
     merged = await merge_primaries(tx, primaries, relink_chunk, cause)
     if merged is not None:
         return merged

@@ -14,6 +14,7 @@ same and is rolled back (the caller's), so it answers exactly what the erasure w
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ class Erasure:
     values: tuple[ErasedValue, ...] = ()
     contact_id: int | None = None
     request_id: str | None = None
+    # Whether its events go out to the webhooks (graphdb.outbox).
+    outbox: bool = False
 
 
 @dataclass
@@ -81,7 +84,7 @@ async def erase(tx: Tx, erasure: Erasure, token: ValueToken) -> ErasureResult:
         values = tuple(
             ErasedValue(kind, value, token(kind, value)) for kind, value in own if value is not None
         )
-        erasure = Erasure(erasure.values + values, erasure.contact_id, erasure.request_id)
+        erasure = dataclasses.replace(erasure, values=erasure.values + values)
     emails = sorted({v.value for v in erasure.values if v.kind == "email"})
     phones = sorted({v.value for v in erasure.values if v.kind == "phone"})
     found = await tx.run(
@@ -120,12 +123,18 @@ async def erase(tx: Tx, erasure: Erasure, token: ValueToken) -> ErasureResult:
             "memberIds": [m.id for m in members],
             "contactId": erasure.contact_id,
             "requestId": erasure.request_id,
+            "outbox": erasure.outbox,
         },
     )
     moves, splits = _relinks(components)
     await tx.run(
         cypher.RELINK_AND_RECORD_SPLITS,
-        relink={"moves": moves, "splits": splits, "requestId": erasure.request_id},
+        relink={
+            "moves": moves,
+            "splits": splits,
+            "requestId": erasure.request_id,
+            "outbox": erasure.outbox,
+        },
     )
     new_primaries = sorted({primary for primary, _ in components})
     clusters = await read_clusters_of_contacts(tx, new_primaries)

@@ -133,6 +133,7 @@ async def identify_batch_transaction(
     rows: Sequence[BatchRow],
     rules: LinkRules | None = None,
     key_hours: int = DEFAULT_HOURS,
+    outbox: bool = False,
 ) -> list[IdentifyRecord | IdempotencyKeyReused]:
     """The identify transaction of a batch; the driver may run it again on a deadlock, so it only
     touches tx (and lends each row its id, the same one on every run).
@@ -153,7 +154,7 @@ async def identify_batch_transaction(
     running = [index for index in range(len(rows)) if index not in answers]
     if running:
         try:
-            records = await _identify_rows(tx, [rows[index] for index in running], rules)
+            records = await _identify_rows(tx, [rows[index] for index in running], rules, outbox)
         except RowFailed as failed:
             raise RowFailed(running[failed.index], failed.error) from failed.error
         answers.update(zip(running, records, strict=True))
@@ -170,7 +171,7 @@ def _records(
 
 
 async def _identify_rows(
-    tx: Tx, rows: Sequence[BatchRow], rules: LinkRules | None
+    tx: Tx, rows: Sequence[BatchRow], rules: LinkRules | None, outbox: bool
 ) -> list[IdentifyRecord]:
     """The rows that do identify, as one batch.
 
@@ -192,6 +193,7 @@ async def _identify_rows(
         "emails": emails,
         "phones": phones,
         "maxPerIdentifier": rules.max_contacts_per_identifier,
+        "outbox": outbox,
     }
     result = await tx.run(cypher.IDENTIFY_BATCH, batch=batch)
     seen = sorted([_seen(record) async for record in result], key=lambda s: s.index)
@@ -264,7 +266,7 @@ async def _settle_row(tx: Tx, row: dict[str, Any], seen: _Seen, progress: _Progr
         winner.id,
         loser_ids,
         rules.relink_chunk,
-        _merge_cause(row, seen, loser_ids),
+        _merge_cause(row, seen, loser_ids, progress.batch["outbox"]),
         cap=rules.max_cluster_contacts,
     )
     if cluster is None:
@@ -277,7 +279,9 @@ async def _settle_row(tx: Tx, row: dict[str, Any], seen: _Seen, progress: _Progr
     )
 
 
-def _merge_cause(row: dict[str, Any], seen: _Seen, loser_ids: list[int]) -> MergeCause:
+def _merge_cause(
+    row: dict[str, Any], seen: _Seen, loser_ids: list[int], outbox: bool
+) -> MergeCause:
     """The request's email found one cluster, its phone another: the value that brought the
     losing cluster in is the bridge; both values are the merge's evidence."""
     by_phone = seen.via_phone is not None and seen.via_phone.id in loser_ids
@@ -287,6 +291,7 @@ def _merge_cause(row: dict[str, Any], seen: _Seen, loser_ids: list[int]) -> Merg
         request_id=row["requestId"],
         email=row["email"],
         phone=row["phone"],
+        outbox=outbox,
     )
 
 
@@ -383,6 +388,7 @@ async def _lock_primaries_and_read(
         "primaryIds": primary_ids,
         "rows": [row],
         "maxPerIdentifier": batch["maxPerIdentifier"],
+        "outbox": batch["outbox"],
     }
     result = await tx.run(cypher.LOCK_PRIMARIES_AND_READ, batch=one_row)
     return _seen(await result.single(strict=True))

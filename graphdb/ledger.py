@@ -75,6 +75,8 @@ class MergeCause:
     email: str | None = None
     phone: str | None = None
     contact_ids: tuple[int, ...] = ()
+    # Whether its events go out to the webhooks (graphdb.outbox).
+    outbox: bool = False
 
     def params(self) -> dict[str, Any]:
         return {
@@ -84,6 +86,7 @@ class MergeCause:
             "email": self.email,
             "phone": self.phone,
             "contactIds": list(self.contact_ids),
+            "outbox": self.outbox,
         }
 
 

@@ -82,7 +82,13 @@ async def plan_rewrites(
 
 
 async def rewrite(
-    tx: Tx, change: Rewrite, rules: LinkRules, dry_run: bool, token: str | None = None
+    tx: Tx,
+    change: Rewrite,
+    rules: LinkRules,
+    dry_run: bool,
+    *,
+    token: str | None = None,
+    outbox: bool = False,
 ) -> RewriteResult:
     """One group in one transaction. Joins past the cluster cap are held back: nothing changes,
     and the result says so (mergeClusters, then another run, finishes it). The ledger's MERGED
@@ -107,5 +113,6 @@ async def rewrite(
     outcome.contacts = moved["moved"]
     # The clusters now share the value: that is the evidence, and the event needs none of its own.
     bridge = BridgeKind.EMAIL if change.kind == "email" else BridgeKind.PHONE
-    await merge_primaries(tx, primaries, rules.relink_chunk, MergeCause(bridge, token))
+    cause = MergeCause(bridge, token, outbox=outbox)
+    await merge_primaries(tx, primaries, rules.relink_chunk, cause)
     return outcome

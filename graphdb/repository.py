@@ -71,11 +71,15 @@ class ContactRepository:
         database: str,
         limits: RepositoryLimits | None = None,
         events: RepositoryEvents | None = None,
+        *,
         tokens: ValueTokens | None = None,
+        outbox: bool = False,
     ) -> None:
         self._driver = driver
         # The keyed hashes the ledger records values by (the logs' key, in the service).
         self._tokens = tokens or ValueTokens()
+        # Whether the ledger's events go out to webhooks (graphdb.outbox).
+        self._outbox = outbox
         self._database = database
         self._limits = limits or RepositoryLimits()
         self._events = events or NoEvents()
@@ -89,7 +93,11 @@ class ContactRepository:
         self._batcher = self._batcher_of(self._ids, self._events)
 
     def _batcher_of(
-        self, ids: IdSource, events: RepositoryEvents, link: LinkRules | None = None
+        self,
+        ids: IdSource,
+        events: RepositoryEvents,
+        link: LinkRules | None = None,
+        outbox: bool | None = None,
     ) -> Batcher[IdentifyRequest, IdentifyRecord]:
         # Neo4j ends the transaction itself a little before the caller gives up, so a request
         # that timed out leaves no locks behind it.
@@ -98,6 +106,7 @@ class ContactRepository:
                 identify_batch_transaction,
                 rules=link or self._limits.link,
                 key_hours=self._limits.idempotency_hours,
+                outbox=self._outbox if outbox is None else outbox,
             )
         )
         committer = BatchCommitter(
@@ -146,7 +155,8 @@ class ContactRepository:
         # Scratch customers reuse their values far more than real ones: under the service's
         # caps they would make hubs, whose unlinked contacts the clean-up (which follows
         # HAS_EMAIL and HAS_PHONE) would never reach. They run the same statements uncapped.
-        scratch = self._batcher_of(ScratchIds(), NoEvents(), UNCAPPED)
+        # Nor do their events go out: they are deleted with them.
+        scratch = self._batcher_of(ScratchIds(), NoEvents(), UNCAPPED, outbox=False)
         try:
             async with unavailable_as_error(self._events), self._outage.passage():
                 return await warm_up_runtime(
@@ -222,7 +232,7 @@ class ContactRepository:
         async with self._session() as session:
             work = CountedRuns(merge_on_purpose, "merge_clusters", self._events)
             return await session.execute_write(
-                work, (one, other), self._limits.link.relink_chunk, request_id
+                work, (one, other), self._limits.link.relink_chunk, request_id, self._outbox
             )
 
     async def history(self, contact_id: int, first: int, after: str | None) -> list[EventRecord]:
@@ -254,7 +264,8 @@ class ContactRepository:
             for kind, value in (("email", email), ("phone", phone))
             if value is not None
         )
-        return await self._erase(Erasure(values, request_id=request_id), dry_run)
+        erasure = Erasure(values, request_id=request_id, outbox=self._outbox)
+        return await self._erase(erasure, dry_run)
 
     async def erase_contact(
         self, contact_id: int, *, dry_run: bool = False, request_id: str | None = None
@@ -262,7 +273,8 @@ class ContactRepository:
         """Erases a contact: its values everywhere, and itself from every cluster (kept as a
         tombstone for the ledger's ids). None when no live contact has the id."""
         try:
-            return await self._erase(Erasure(contact_id=contact_id, request_id=request_id), dry_run)
+            erasure = Erasure(contact_id=contact_id, request_id=request_id, outbox=self._outbox)
+            return await self._erase(erasure, dry_run)
         except ContactGone:
             return None
 

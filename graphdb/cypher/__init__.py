@@ -28,6 +28,14 @@ from graphdb.cypher.identify import (
     RELINK_SECONDARIES,
 )
 from graphdb.cypher.ledger import EXPLAIN_LINK, READ_HISTORY
+from graphdb.cypher.outbox import (
+    LEDGER_NOW,
+    MARK_DELIVERED,
+    OUTBOX_LAG,
+    READ_EVENTS_SINCE,
+    READ_OUTBOX,
+    TAKE_DELIVERY_LEASE,
+)
 from graphdb.cypher.recanonicalize import (
     LIST_EMAILS,
     LIST_PHONES,
@@ -62,6 +70,7 @@ __all__ = [
     "HOLD_BACK_AND_READ",
     "IDENTIFY_BATCH",
     "JIT_COMPILATION_MILLISECONDS",
+    "LEDGER_NOW",
     "LIST_CONFLICTS",
     "LIST_EMAILS",
     "LIST_PHONES",
@@ -70,20 +79,25 @@ __all__ = [
     "LOCK_PHONES_AND_FIND",
     "LOCK_PRIMARIES_AND_READ",
     "LOCK_VALUES_AND_FIND_CARRIERS",
+    "MARK_DELIVERED",
     "MOVE_EMAILS",
     "MOVE_PHONES",
+    "OUTBOX_LAG",
     "PURGE_IDEMPOTENCY_KEYS",
     "READ_CLUSTERS_OF_CONTACTS",
     "READ_CLUSTER_BY_EMAIL",
     "READ_CLUSTER_BY_ID",
     "READ_CLUSTER_BY_PHONE",
     "READ_CONTACTS",
+    "READ_EVENTS_SINCE",
     "READ_EVIDENCE",
     "READ_HISTORY",
+    "READ_OUTBOX",
     "RELINK_AND_RECORD_SPLITS",
     "RELINK_SECONDARIES",
     "RESERVE_CONTACT_IDS",
     "STORE_IDEMPOTENT_ANSWERS",
+    "TAKE_DELIVERY_LEASE",
     "UNIQUE_PROPERTIES",
     "UNIQUE_PROPERTIES_PRESENT",
 ]

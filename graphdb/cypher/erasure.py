@@ -157,6 +157,7 @@ CALL () {
     bridgeKind: erased.kind,
     bridgeHash: erased.token
   })
+  FOREACH (_ IN CASE WHEN $apply.outbox THEN [1] ELSE [] END | SET event:Outbox)
   WITH event, erased
   UNWIND erased.carrierIds AS carrierId
   MATCH (carrier:Contact {id: carrierId})
@@ -219,6 +220,7 @@ CALL () {
     primaryBefore: split.primaryBefore,
     primaryAfter: split.primaryAfter
   })-[:ABOUT]->(primary)
+  FOREACH (_ IN CASE WHEN $relink.outbox THEN [1] ELSE [] END | SET event:Outbox)
 }
 """
 )

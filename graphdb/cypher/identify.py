@@ -204,6 +204,8 @@ CALL (lockedPrimaryIds) {
       bridgeHash: CASE WHEN primary IS NULL THEN null
                        WHEN viaEmail IS NOT NULL THEN row.emailToken ELSE row.phoneToken END
     })-[:ABOUT]->(contact)
+    // Out to the webhooks too, when they are configured (graphdb.outbox).
+    FOREACH (_ IN CASE WHEN $batch.outbox THEN [1] ELSE [] END | SET event:Outbox)
     WITH row, contact
     // The value is flagged a hub (for Neo4j Browser and the checker) once it reaches the cap,
     // or when a contact is refused a link through it (the cap may have been lowered since).

@@ -30,6 +30,7 @@ MERGED_EVENT: LiteralString = (
     bridgeHash: $merge.cause.bridgeHash
   })
   CREATE (event)-[:ABOUT]->(winner), (event)-[:ABOUT]->(loser)
+  FOREACH (_ IN CASE WHEN $merge.cause.outbox THEN [1] ELSE [] END | SET event:Outbox)
   WITH event
   CALL (event) {
     MATCH (email:Email {value: $merge.cause.email})

@@ -31,6 +31,9 @@ CONSTRAINTS: tuple[LiteralString, ...] = (
     # erasure finds them there, having no edge to follow.
     "CREATE INDEX unlinked_email IF NOT EXISTS FOR (c:Unlinked) ON (c.email)",
     "CREATE INDEX unlinked_phone IF NOT EXISTS FOR (c:Unlinked) ON (c.phoneNumber)",
+    # The outbox in order (graphdb.outbox), and the ledger by time (subscriptions).
+    "CREATE INDEX outbox_at IF NOT EXISTS FOR (e:Outbox) ON (e.at)",
+    "CREATE INDEX event_at IF NOT EXISTS FOR (e:Event) ON (e.at)",
 )
 
 # The (label, property) pairs CONSTRAINTS makes unique: what readiness looks for.

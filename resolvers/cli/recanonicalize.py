@@ -71,6 +71,7 @@ def recanonicalize_command(dry_run: bool, show_pii: bool) -> None:
                     link,
                     dry_run,
                     token=log_hash.token(change.kind, change.new),
+                    outbox=bool(settings.webhook_urls),
                 )
                 for change in plan.rewrites
             ]
@@ -112,10 +113,13 @@ async def _apply(
     dry_run: bool,
     *,
     token: str | None = None,
+    outbox: bool = False,
 ) -> RewriteResult:
     async with driver.session(database=database) as session:
         if not dry_run:
-            return await session.execute_write(rewrite, change, link, False, token)
+            return await session.execute_write(
+                rewrite, change, link, False, token=token, outbox=outbox
+            )
         # The same locks and reads, rolled back: a dry run writes nothing, not even a node.
         transaction = await session.begin_transaction()
         try:

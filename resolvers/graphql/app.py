@@ -9,30 +9,36 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Send
 from starlette.types import Scope as AsgiScope
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from graphdb.repository import ContactRepository
 from resolvers.core.access import Caller, Scope
 from resolvers.core.identifiers import IdentifierRules
+from resolvers.graphql.ledger_feed import LedgerFeed
 from resolvers.graphql.transport import http_error_response, refusal
 from resolvers.web_assets.server import GRAPHIQL, local_graphiql_page
 
 
 @dataclass
 class RequestContext:
-    request: Request
-    response: Response
+    request: Request | WebSocket
+    response: Response | None
     repository: ContactRepository
     rules: IdentifierRules
     # Set by the authentication middleware; everyone, with every scope, while auth is off.
     caller: Caller
+    # The ledger followed live, for subscriptions.
+    feed: LedgerFeed
 
     def allows(self, scope: str) -> bool:
         return Scope(scope) in self.caller.scopes
 
     def refuse(self, status: int) -> None:
-        """Answer with this HTTP status unless a graver one is already set (503 over 403)."""
-        self.response.status_code = max(self.response.status_code or 200, status)
+        """Answer with this HTTP status unless a graver one is already set (503 over 403).
+        A subscription's messages have no status: its errors say it all."""
+        if self.response is not None:
+            self.response.status_code = max(self.response.status_code or 200, status)
 
 
 class GraphQLApp(GraphQL[RequestContext, None]):
@@ -56,9 +62,13 @@ class GraphQLApp(GraphQL[RequestContext, None]):
                 response = http_error_response(error.status_code, error.reason)
         await response(scope, receive, send)
 
-    async def get_context(self, request: Request, response: Response) -> RequestContext:  # type: ignore[override]
+    async def get_context(  # type: ignore[override]
+        self, request: Request | WebSocket, response: Response | None
+    ) -> RequestContext:
         state = request.state
-        return RequestContext(request, response, state.repository, state.rules, state.caller)
+        return RequestContext(
+            request, response, state.repository, state.rules, state.caller, state.feed
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         if not GRAPHIQL.installed():

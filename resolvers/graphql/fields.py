@@ -4,6 +4,7 @@ contact, explain and conflicts queries."""
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
@@ -21,7 +22,7 @@ from resolvers.graphql.app import RequestContext
 from resolvers.runtime.logs import note_identifiers, note_outcome, request_id
 from schema.erasure import ErasureReport
 from schema.errors import InvalidInput
-from schema.history import Explanation
+from schema.history import Explanation, HistoryEvent
 from schema.results import IdentifyResult
 from schema.types import DEFAULT_PAGE, Conflict, IdentifyInput, Identity, page_size
 
@@ -32,7 +33,7 @@ Info = strawberry.Info[RequestContext, None]
 
 def _unavailable(info: Info, error: DatabaseUnavailable) -> GraphQLError:
     log.warning("database unavailable: %s", error)
-    info.context.response.status_code = 503
+    info.context.refuse(503)
     return GraphQLError(error.answer, extensions={"code": error.code})
 
 
@@ -181,6 +182,20 @@ def _log_erasure(result: ErasureResult, dry_run: bool) -> None:
         len(result.contact_ids),
         len(result.clusters),
     )
+
+
+async def subscribe_cluster_changed(
+    info: Info, primary_contact_id: int | None = None
+) -> AsyncGenerator[HistoryEvent, None]:
+    """Every ledger event from now on, or those about the cluster whose primary (before or
+    after the change) is primaryContactId, or about that contact."""
+    async for event in info.context.feed.subscribe():
+        if primary_contact_id is None or primary_contact_id in (
+            event.primary_before,
+            event.primary_after,
+            *event.contact_ids,
+        ):
+            yield HistoryEvent.from_record(event)
 
 
 def _canonical(value: str | InvalidIdentifier) -> str:

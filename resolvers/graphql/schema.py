@@ -29,6 +29,7 @@ from resolvers.graphql.fields import (
     resolve_explain,
     resolve_identify,
     resolve_merge_clusters,
+    subscribe_cluster_changed,
 )
 from resolvers.graphql.scope_check import MutationScopeCheck
 from schema.erasure import ErasureReport
@@ -92,6 +93,18 @@ class Mutation:
     )
 
 
+@strawberry.type
+class Subscription:
+    cluster_changed = strawberry.subscription(
+        resolver=subscribe_cluster_changed,
+        description="Ledger events as they are written (over the graphql-transport-ws "
+        "protocol): all of them, or those about the cluster whose primary, before or after the "
+        "change, is primaryContactId. A live view: events written while a subscriber is away "
+        "are in history, and webhooks deliver every one. Needs the scope read.",
+        permission_classes=[CanRead],
+    )
+
+
 def _is_unexpected(error: GraphQLError) -> bool:
     # Errors we raise on purpose are GraphQLErrors; anything else may carry internals.
     original = error.original_error
@@ -138,7 +151,9 @@ def build_schema(limits: GraphQLLimits | None = None) -> IdentitySchema:
     # so the limits above have set the parse options and rules the caches are keyed on; bounded,
     # so distinct documents cannot grow memory.
     extensions += [lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
-    return IdentitySchema(query=Query, mutation=Mutation, extensions=extensions)
+    return IdentitySchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )
 
 
 # With the default limits: what `make schema` writes to schema.graphql.

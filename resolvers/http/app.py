@@ -11,22 +11,25 @@ from typing import TypedDict
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graphdb.api_keys import ApiKeyStore
 from graphdb.driver import Neo4jConnection
 from graphdb.errors import DatabaseUnavailable
+from graphdb.outbox import Outbox
 from graphdb.repository import ContactRepository
 from resolvers.core.access import Authenticator
 from resolvers.core.identifiers import IdentifierRules
 from resolvers.graphql.app import GraphQLApp
+from resolvers.graphql.ledger_feed import LedgerFeed
 from resolvers.graphql.schema import GraphQLLimits, build_schema
 from resolvers.http.api_docs import docs_endpoint
 from resolvers.http.browser_guide import PREFIX as BROWSER_GUIDE_PREFIX
 from resolvers.http.browser_guide import browser_origins, guide_endpoint, style_endpoint
 from resolvers.http.errors import handle_error
 from resolvers.http.health import healthz, readyz
-from resolvers.http.metrics import Neo4jMetrics, metrics_endpoint
+from resolvers.http.metrics import Neo4jMetrics, WebhookMetrics, metrics_endpoint
 from resolvers.http.middleware.authentication import Authentication
 from resolvers.http.middleware.body_limit import BodySizeLimit
 from resolvers.http.middleware.request_log import RequestLog
@@ -37,7 +40,8 @@ from resolvers.rest.errors import ApiError
 from resolvers.rest.identify import identify_endpoint
 from resolvers.rest.openapi import openapi_endpoint
 from resolvers.runtime.settings import Settings
-from resolvers.runtime.wiring import build_repository, identifier_rules
+from resolvers.runtime.webhooks import WebhookDeliverer
+from resolvers.runtime.wiring import build_repository, identifier_rules, webhook_config
 from resolvers.web_assets.server import GRAPHIQL, SWAGGER_UI
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,7 @@ class State(TypedDict):
     repository: ContactRepository
     rules: IdentifierRules
     authenticator: Authenticator
+    feed: LedgerFeed
 
 
 async def _warm_up(repository: ContactRepository, bound: float) -> None:
@@ -99,6 +104,7 @@ def _log_access_mode(settings: Settings) -> None:
 
 def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
     rules = identifier_rules(settings)
+    webhooks = webhook_config(settings)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[State]:
@@ -110,6 +116,12 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
         purging = asyncio.create_task(
             _purge_idempotency_keys(repository, settings.idempotency_purge_seconds)
         )
+        outbox = Outbox(driver, connection.database, settings.request_timeout)
+        feed = LedgerFeed(outbox)
+        delivering = None
+        if webhooks is not None:
+            deliverer = WebhookDeliverer(outbox, webhooks, WebhookMetrics())
+            delivering = asyncio.create_task(deliverer.run())
         try:
             try:
                 await repository.prepare()
@@ -124,9 +136,15 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
                     warming_up = asyncio.create_task(_warm_up(repository, settings.warm_up_seconds))
                 else:
                     repository.warmed_up = True
-            yield {"repository": repository, "authenticator": authenticator, "rules": rules}
+            yield {
+                "repository": repository,
+                "authenticator": authenticator,
+                "rules": rules,
+                "feed": feed,
+            }
         finally:
-            for task in (warming_up, purging):
+            await feed.close()
+            for task in (warming_up, purging, delivering):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -147,11 +165,15 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
         build_schema(limits),
         graphql_ide="graphiql" if settings.dev_tools_exposed else None,
         allow_queries_via_get=False,
+        # clusterChanged: the protocol Strawberry and current clients speak; not the older
+        # graphql-ws (subscriptions-transport-ws), unmaintained since 2021.
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
     )
     routes = [
         # Every method: the GraphQL app refuses all but POST (and GET for GraphiQL) itself, in
         # the GraphQL shape.
         Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),
         Route("/identify", identify_endpoint, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),

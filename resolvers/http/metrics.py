@@ -16,6 +16,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -66,6 +67,23 @@ NEO4J_ERRORS = Counter(
     ["kind"],
 )
 
+WEBHOOK_DELIVERIES = Counter(
+    "identity_webhook_deliveries",
+    "Webhook POSTs, by result: ok (2xx), failed (another status, or no answer; retried).",
+    ["result"],
+)
+# Set by the process delivering (it holds the lease); the most recent value across workers.
+WEBHOOK_LAG = Gauge(
+    "identity_webhook_lag_seconds",
+    "Age of the oldest ledger event not yet delivered to every webhook; 0 when none waits.",
+    multiprocess_mode="mostrecent",
+)
+WEBHOOK_WAITING = Gauge(
+    "identity_webhook_waiting_events",
+    "Ledger events not yet delivered to every webhook.",
+    multiprocess_mode="mostrecent",
+)
+
 # Every outcome and kind is shown from the start, at zero, so a rate over them is never missing.
 for _outcome in IdentifyOutcome:
     IDENTIFY_OUTCOMES.labels(_outcome.value)
@@ -73,6 +91,8 @@ for _warning in IdentityWarning:
     IDENTIFY_WARNINGS.labels(_warning.value)
 for _kind in FAILURE_KINDS:
     NEO4J_ERRORS.labels(_kind)
+for _result in ("ok", "failed"):
+    WEBHOOK_DELIVERIES.labels(_result)
 
 
 class Neo4jMetrics:
@@ -92,6 +112,17 @@ class Neo4jMetrics:
 
     def batch_committed(self, size: int) -> None:
         IDENTIFY_BATCH_SIZE.observe(size)
+
+
+class WebhookMetrics:
+    """The webhook deliverer's events (resolvers.runtime.webhooks.DeliveryEvents)."""
+
+    def webhook_attempted(self, ok: bool) -> None:
+        WEBHOOK_DELIVERIES.labels("ok" if ok else "failed").inc()
+
+    def webhook_lag(self, seconds: float, waiting: int) -> None:
+        WEBHOOK_LAG.set(seconds)
+        WEBHOOK_WAITING.set(waiting)
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:

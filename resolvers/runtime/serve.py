@@ -63,9 +63,10 @@ def main() -> int:
                 log_config=None,
                 # resolvers.http.middleware.request_log writes the one access line per request.
                 access_log=False,
-                # No WebSocket route is served, and uvicorn's WebSocket protocols log each
-                # handshake's raw path and query string (which may hold an email).
-                ws="none",
+                # GraphQL subscriptions (/graphql over graphql-transport-ws). uvicorn logs each
+                # handshake's path and query string: its loggers go through the hashing
+                # handler (resolvers.runtime.logs), which hides an email or phone in them.
+                ws="websockets",
                 # Slow clients: an idle keep-alive connection is closed after KEEP_ALIVE_SECONDS;
                 # with MAX_CONNECTIONS connections open or requests running, a process answers
                 # new requests 503 (it still accepts connections). Bodies have a deadline of their

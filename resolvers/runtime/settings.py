@@ -80,6 +80,9 @@ class Settings:
     # An Idempotency-Key's answer is kept this long; expired keys are purged this often.
     idempotency_key_hours: int
     idempotency_purge_seconds: float
+    # Where the ledger's events are POSTed, and the secret they are signed with.
+    webhook_urls: tuple[str, ...]
+    webhook_secret: Secret | None
 
     @property
     def auth_required(self) -> bool:
@@ -96,6 +99,7 @@ class Settings:
         config = Config(env_file if env_file is not None and env_file.exists() else None)
         password = config("NEO4J_PASSWORD", cast=Secret, default=None)
         log_hash_key = config("LOG_HASH_KEY", cast=Secret, default=None)
+        webhook_secret = config("WEBHOOK_SECRET", cast=Secret, default=None)
         return cls(
             host=config("HOST", default="127.0.0.1"),
             port=config("PORT", cast=int, default=8000),
@@ -153,6 +157,8 @@ class Settings:
             idempotency_purge_seconds=config(
                 "IDEMPOTENCY_PURGE_SECONDS", cast=_positive_float, default=600.0
             ),
+            webhook_urls=config("WEBHOOK_URLS", cast=_webhook_urls, default=""),
+            webhook_secret=webhook_secret if webhook_secret and str(webhook_secret) else None,
         )
 
 
@@ -164,6 +170,14 @@ def _phone_region(value: str) -> str | None:
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"PHONE_DEFAULT_REGION {value!r} is no region phonenumbers knows")
     return region
+
+
+def _webhook_urls(value: str) -> tuple[str, ...]:
+    urls = _comma_list(value)
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"WEBHOOK_URLS: {url!r} is no http:// or https:// URL")
+    return urls
 
 
 def _link_limit(value: str) -> int:

@@ -16,6 +16,7 @@ from resolvers.core.blocklist import Blocklist
 from resolvers.core.identifiers import IdentifierRules
 from resolvers.runtime.log_hash import service_log_hash
 from resolvers.runtime.settings import Settings
+from resolvers.runtime.webhooks import WebhookConfig
 
 
 def configured_connection(settings: Settings) -> Neo4jConnection | None:
@@ -50,7 +51,24 @@ def build_repository(
     )
     # The ledger records values by the keyed hash the logs print, so one can be found in both.
     tokens = ValueTokens(service_log_hash(settings).key)
-    return driver, ContactRepository(driver, connection.database, limits, events, tokens)
+    repository = ContactRepository(
+        driver,
+        connection.database,
+        limits,
+        events,
+        tokens=tokens,
+        outbox=bool(settings.webhook_urls),
+    )
+    return driver, repository
+
+
+def webhook_config(settings: Settings) -> WebhookConfig | None:
+    """The webhooks to deliver to, or None; URLs without WEBHOOK_SECRET stop the start."""
+    if not settings.webhook_urls:
+        return None
+    if settings.webhook_secret is None:
+        raise ValueError("WEBHOOK_URLS is set but WEBHOOK_SECRET is not: webhooks are signed")
+    return WebhookConfig(settings.webhook_urls, str(settings.webhook_secret).encode())
 
 
 def identifier_rules(settings: Settings) -> IdentifierRules:

@@ -74,9 +74,9 @@ async def test_every_query_in_the_guide_runs_on_a_real_cluster(
     await repository.identify("biffsucks@hillvalley.edu", "717171")
     await repository.identify("george@hillvalley.edu", "717171")
     queries = [block for block in _runnable_blocks(GUIDE) if not block.startswith(":")]
-    parameters = {"email": "george@hillvalley.edu", "phone": "717171"}
+    parameters = {"email": "george@hillvalley.edu", "phone": "717171", "id": 2, "a": 1, "b": 2}
 
-    assert len(queries) == 6
+    assert len(queries) == 10
     for query in queries:
         records, _, _ = await driver.execute_query(query, parameters, database_=database)
         assert records, query

@@ -7,8 +7,10 @@ since one document may ask for several.
 
 from __future__ import annotations
 
-# Starlette's own: the router matches on exactly this path.
-from starlette._utils import get_route_path
+from urllib.parse import urlsplit
+
+from starlette._utils import get_route_path  # the path exactly as the router matches it
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -17,6 +19,7 @@ from resolvers.core.access import ANYONE, Authenticator, Caller
 from resolvers.core.access import Scope as KeyScope
 from resolvers.graphql.transport import error_response as graphql_error_response
 from resolvers.http.errors import api_error_for
+from resolvers.http.middleware.trusted_hosts import refuse_websocket
 from resolvers.http.rate_limits import RateLimits
 from resolvers.rest.errors import ApiError, error_response
 
@@ -50,6 +53,9 @@ class Authentication:
         self.rate_limits = RateLimits()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -64,6 +70,26 @@ class Authentication:
                 await self._authenticate(scope, authenticator, NEEDED.get(path, ()))
             except ApiError as error:
                 await _refusal(path, error)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """GraphQL subscriptions: the key in the handshake's Authorization header, as for a
+        request. A page in a browser cannot set that header, but it can open a WebSocket to a
+        service on its user's machine with the user's cookies: a handshake from another origin
+        is refused even while keys are off."""
+        path = get_route_path(scope)
+        if not _same_origin(scope):
+            await refuse_websocket(receive, send)
+            return
+        if not self.required:
+            _set_caller(scope, ANYONE)
+        else:
+            authenticator: Authenticator = scope["state"]["authenticator"]
+            try:
+                await self._authenticate(scope, authenticator, NEEDED.get(path, ()))
+            except ApiError:
+                await refuse_websocket(receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -133,3 +159,12 @@ def _refusal(path: str, error: ApiError) -> JSONResponse:
     if path == "/graphql":
         return graphql_error_response(error.status, error.code, error.message, error.headers)
     return error_response(error)
+
+
+def _same_origin(scope: Scope) -> bool:
+    """No Origin (not a browser), or the one the Host header names."""
+    headers = Headers(scope=scope)
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == headers.get("host")

@@ -34,6 +34,11 @@ class TrustedHosts(TrustedHostMiddleware):
         self.open_paths = frozenset(open_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and not (
+            self.allow_any or self._allowed(Headers(scope=scope).get("host"))
+        ):
+            await refuse_websocket(receive, send)
+            return
         if (
             scope["type"] != "http"
             or self.allow_any
@@ -45,6 +50,7 @@ class TrustedHosts(TrustedHostMiddleware):
         await error_response(INVALID_HOST)(scope, receive, send)
 
     def _allowed(self, header: str | None) -> bool:
+        """Whether a Host header names a host this service serves."""
         parsed = parse_host_header(header)
         if parsed is None:
             return False
@@ -53,3 +59,9 @@ class TrustedHosts(TrustedHostMiddleware):
             host == pattern or (pattern.startswith("*") and host.endswith(pattern[1:]))
             for pattern in self.allowed_hosts
         )
+
+
+async def refuse_websocket(receive: Receive, send: Send) -> None:
+    """Closing before accepting answers the handshake 403 (the ASGI spec)."""
+    await receive()  # websocket.connect
+    await send({"type": "websocket.close", "code": 1008})

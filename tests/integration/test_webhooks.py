@@ -1,0 +1,140 @@
+"""Webhooks from the ledger: every event delivered, signed, in order per cluster, retried
+through failures, with the delivery cursor kept in Neo4j."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from collections.abc import AsyncIterator
+
+import pytest
+from neo4j import AsyncDriver
+
+from graphdb.outbox import Outbox
+from graphdb.repository import ContactRepository
+from resolvers.runtime.webhooks import (
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    DeliveryEvents,
+    WebhookConfig,
+    WebhookDeliverer,
+)
+from tests.support.receiver import WAIT, Receiver
+
+SECRET = b"webhook test secret"
+EVENTS = "MATCH (e:Event) RETURN e.id AS id ORDER BY e.at"
+
+
+class Counted(DeliveryEvents):
+    def __init__(self) -> None:
+        self.attempts: list[bool] = []
+        self.lags: list[tuple[float, int]] = []
+
+    def webhook_attempted(self, ok: bool) -> None:
+        self.attempts.append(ok)
+
+    def webhook_lag(self, seconds: float, waiting: int) -> None:
+        self.lags.append((seconds, waiting))
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    with Receiver() as running:
+        yield running
+
+
+async def _spec_merge(repository: ContactRepository) -> None:
+    await repository.identify("george@hillvalley.edu", "919191")
+    await repository.identify("biffsucks@hillvalley.edu", "717171")
+    await repository.identify("george@hillvalley.edu", "717171")
+    await repository.identify("george@hillvalley.edu", "5550101")
+
+
+async def _deliver_until(
+    deliverer: WebhookDeliverer, receiver: Receiver, count: int, outbox: Outbox
+) -> None:
+    """Runs the deliverer until the receiver has `count` requests and the outbox is empty."""
+    running = asyncio.create_task(deliverer.run())
+    try:
+        assert await receiver.until(count), f"{len(receiver.received)} of {count} delivered"
+        async with asyncio.timeout(WAIT):
+            while True:
+                if not (await outbox.lag()).waiting:
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+
+
+async def test_every_event_goes_out_signed_and_in_order(
+    driver: AsyncDriver, database: str, receiver: Receiver
+) -> None:
+    repository = ContactRepository(driver, database, outbox=True)
+    await _spec_merge(repository)
+    written, _, _ = await driver.execute_query(EVENTS, database_=database)
+    outbox = Outbox(driver, database)
+    metrics = Counted()
+    config = WebhookConfig((receiver.url,), SECRET, poll=0.05)
+
+    await _deliver_until(WebhookDeliverer(outbox, config, metrics), receiver, len(written), outbox)
+
+    assert receiver.event_ids() == [record["id"] for record in written]
+    assert [r.event["kind"] for r in receiver.received] == [
+        "CREATED",
+        "CREATED",
+        "MERGED",
+        "LINKED",
+    ]
+    for request in receiver.received:
+        timestamp = request.headers[TIMESTAMP_HEADER]
+        expected = hmac.new(SECRET, f"{timestamp}.".encode() + request.body, hashlib.sha256)
+        assert request.headers[SIGNATURE_HEADER] == f"v1={expected.hexdigest()}"
+        assert request.headers[EVENT_ID_HEADER] == request.event["id"]
+        assert b"hillvalley" not in request.body
+        assert b"717171" not in request.body
+    assert all(metrics.attempts)
+    # Out of the outbox, and the cursor past the last one.
+    assert (await outbox.lag()).waiting == 0
+    cursor, _, _ = await driver.execute_query(
+        "MATCH (c:DeliveryCursor) RETURN c.lastEventId AS last, c.delivered AS delivered",
+        database_=database,
+    )
+    assert cursor[0]["last"] == written[-1]["id"]
+    assert cursor[0]["delivered"] == len(written)
+
+
+async def test_a_failing_receiver_gets_each_event_again_and_the_order_holds(
+    driver: AsyncDriver, database: str, receiver: Receiver
+) -> None:
+    repository = ContactRepository(driver, database, outbox=True)
+    await _spec_merge(repository)
+    written, _, _ = await driver.execute_query(EVENTS, database_=database)
+    receiver.behaviour.fail_next = 3
+    metrics = Counted()
+    config = WebhookConfig((receiver.url,), SECRET, poll=0.05, first_backoff=0.01)
+
+    outbox = Outbox(driver, database)
+    deliverer = WebhookDeliverer(outbox, config, metrics)
+    await _deliver_until(deliverer, receiver, len(written), outbox)
+
+    assert receiver.event_ids() == [record["id"] for record in written]
+    assert metrics.attempts.count(False) == 3
+
+
+async def test_without_webhooks_nothing_is_queued(driver: AsyncDriver, database: str) -> None:
+    repository = ContactRepository(driver, database)
+    await _spec_merge(repository)
+
+    assert (await Outbox(driver, database).lag()).waiting == 0
+
+
+async def test_one_process_delivers_at_a_time(driver: AsyncDriver, database: str) -> None:
+    outbox = Outbox(driver, database)
+
+    assert await outbox.take_lease("first", 30.0)
+    assert not await outbox.take_lease("second", 30.0)
+    assert await outbox.take_lease("first", 30.0)
