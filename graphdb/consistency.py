@@ -24,7 +24,8 @@ RETURN contact.id AS id,
        COLLECT { MATCH (contact)-[:LINKED_TO]->(linked) RETURN linked.id } AS links,
        COLLECT { MATCH (contact)-[:HAS_EMAIL]->(e:Email) RETURN e.value } AS emailNodes,
        COLLECT { MATCH (contact)-[:HAS_PHONE]->(p:Phone) RETURN p.value } AS phoneNodes,
-       NOT EXISTS { (contact)<-[:ABOUT]-(:Event) } AS beforeLedger
+       NOT EXISTS { (contact)<-[:ABOUT]-(:Event {kind: 'CREATED'}) }
+         AND NOT EXISTS { (contact)<-[:ABOUT]-(:Event {kind: 'LINKED'}) } AS beforeLedger
 ORDER BY id
 """
 
@@ -71,7 +72,8 @@ class GraphContact:
     # erasure: two sightings that were two spellings, or differed only by the erased value, may
     # now be one pair, legitimately.
     rewritten: bool = False
-    # No ledger event is about it: made before the ledger, its link is its only evidence.
+    # No CREATED or LINKED event is about it: made before the ledger, its link is its only
+    # evidence.
     before_ledger: bool = False
 
     @property

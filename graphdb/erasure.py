@@ -107,7 +107,9 @@ async def erase(tx: Tx, erasure: Erasure, token: ValueToken) -> ErasureResult:
     members = await _read_evidence(tx, old_primaries)
     gone = {f"{kind}:{value}" for kind, value in carriers if kind != "contact"}
     alive = [m for m in members if m.id != erasure.contact_id]
-    components = _components(alive, gone, erasure.contact_id)
+    # The erased contact's merges may join the others still (on values they carry).
+    merges = {merge for member in members for merge in member.merges}
+    components = _components(alive, merges, gone, erasure.contact_id)
     await tx.run(
         cypher.ERASE_VALUES,
         apply={
@@ -150,7 +152,9 @@ async def _read_evidence(tx: Tx, primary_ids: list[int]) -> list[_Member]:
             created_at=record["createdAt"],
             old_primary=record["primaryId"],
             evidence=tuple(record["values"]),
-            merges=tuple(tuple(n for n in merge if n is not None) for merge in record["merges"]),
+            merges=tuple(
+                tuple(sorted(n for n in merge if n is not None)) for merge in record["merges"]
+            ),
             before_ledger=record["beforeLedger"],
         )
         async for record in result
@@ -158,7 +162,10 @@ async def _read_evidence(tx: Tx, primary_ids: list[int]) -> list[_Member]:
 
 
 def _components(
-    members: list[_Member], gone: set[str], erased_contact: int | None
+    members: list[_Member],
+    merges: set[tuple[str, ...]],
+    gone: set[str],
+    erased_contact: int | None,
 ) -> list[tuple[int, list[_Member]]]:
     """The connected components of what evidence is left, each as (its oldest member's id, its
     members, oldest first)."""
@@ -171,13 +178,13 @@ def _components(
         for value in member.evidence:
             if value not in gone:
                 evidence.join([me, value])
-        for merge in member.merges:
-            # A merge stands on all of its evidence, or on nothing.
-            if len(merge) >= 2 and not any(n in gone or n == erased_node for n in merge):
-                evidence.join(merge)
         if member.before_ledger:
             # Older than the ledger: its link to its primary is the only evidence there is.
             evidence.join([me, f"contact:{member.old_primary}"])
+    for merge in merges:
+        # A merge stands on all of its evidence, or on nothing.
+        if len(merge) >= 2 and not any(n in gone or n == erased_node for n in merge):
+            evidence.join(merge)
     groups: dict[str, list[_Member]] = defaultdict(list)
     for member in members:
         groups[evidence.root(f"contact:{member.id}")].append(member)

@@ -32,6 +32,7 @@ from graphdb.identify_tx import (
 )
 from graphdb.ids import ContactIdAllocator
 from graphdb.ledger import EventRecord, ValueTokens, read_history
+from graphdb.migrations import migrate
 from graphdb.outage import OutageGate
 from graphdb.planning import warm_up_plans
 from graphdb.records import ClusterRecord, ContactRecord, IdentifyRecord, IdentityWarning
@@ -144,6 +145,7 @@ class ContactRepository:
 
     async def _make_schema_and_plans(self) -> None:
         await ensure_constraints(self._driver, self._database)
+        await migrate(self._driver, self._database)
         await warm_up_plans(self._driver, self._database)
         self._ready = True
 

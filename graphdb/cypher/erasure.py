@@ -74,9 +74,10 @@ CALL () {
 )
 
 # Every contact of the clusters of $read.primaryIds (locked), with its evidence: the values it
-# links through, and the merges about it with what each stands on (graphdb.ledger). Values as
-# "email:<value>", "phone:<value>", contacts as "contact:<id>". A contact with no event at all is
-# older than the ledger: its link to the primary is all the evidence there is.
+# links through, and the merges standing on them or on it, with all each stands on
+# (graphdb.ledger). Values as
+# "email:<value>", "phone:<value>", contacts as "contact:<id>". A contact no CREATED or LINKED
+# event is about is older than the ledger: its link to the primary is all the evidence there is.
 READ_EVIDENCE: LiteralString = (
     OPTIONS
     + """
@@ -92,17 +93,24 @@ RETURN primaryId,
        COLLECT { MATCH (member)-[:HAS_EMAIL]->(email:Email) RETURN 'email:' + email.value }
          + COLLECT { MATCH (member)-[:HAS_PHONE]->(phone:Phone) RETURN 'phone:' + phone.value }
          AS values,
-       COLLECT {
-         MATCH (member)<-[:ABOUT]-(event:Event {kind: 'MERGED'})
-         RETURN COLLECT {
-           MATCH (event)-[:EVIDENCE]->(node)
-           RETURN CASE WHEN node:Email THEN 'email:' + node.value
-                       WHEN node:Phone THEN 'phone:' + node.value
-                       WHEN node.deletedAt IS NULL THEN 'contact:' + toString(node.id)
-                  END
-         }
-       } AS merges,
-       NOT EXISTS { (member)<-[:ABOUT]-(:Event) } AS beforeLedger
+       // Every merge standing on this member's values, or on the member itself (an operator's):
+       // reached through its evidence, whoever its winner and loser were, even if erased since.
+       [event IN COLLECT {
+          MATCH (member)-[:HAS_EMAIL|HAS_PHONE]->()<-[:EVIDENCE]-(event:Event)
+          RETURN event
+          UNION
+          MATCH (member)<-[:EVIDENCE]-(event:Event)
+          RETURN event
+        } |
+        COLLECT {
+          MATCH (event)-[:EVIDENCE]->(node)
+          RETURN CASE WHEN node:Email THEN 'email:' + node.value
+                      WHEN node:Phone THEN 'phone:' + node.value
+                      WHEN node.deletedAt IS NULL THEN 'contact:' + toString(node.id)
+                 END
+        }] AS merges,
+       NOT EXISTS { (member)<-[:ABOUT]-(:Event {kind: 'CREATED'}) }
+         AND NOT EXISTS { (member)<-[:ABOUT]-(:Event {kind: 'LINKED'}) } AS beforeLedger
 """
 )
 
@@ -172,6 +180,9 @@ CALL () {
   MATCH (erased:Contact {id: $apply.contactId})
   OPTIONAL MATCH (erased)-[link:LINKED_TO]->()
   DELETE link
+  // Whatever it carried goes, found as a carrier or not (a value marked before the label).
+  REMOVE erased.email, erased.phoneNumber, erased.emailAsSent, erased.phoneNumberAsSent,
+         erased.emailUnlinked, erased.phoneNumberUnlinked
   SET erased.deletedAt = """
     + _NOW
     + """, erased.erasedAt = """

@@ -12,6 +12,10 @@ CLAIM_IDEMPOTENCY_KEYS: LiteralString = (
     + """
 UNWIND $claim.keys AS claim
 MERGE (key:IdempotencyKey {key: claim.key})
+// MERGE write-locks only a key it creates: an existing one (expired, say) is locked here, so
+// two requests with one key never both run identify.
+SET key._lock = true
+REMOVE key._lock
 RETURN claim.index AS index,
        CASE WHEN key.expiresAt > datetime() THEN key.body END AS body,
        CASE WHEN key.expiresAt > datetime() THEN key.answer END AS answer
@@ -22,7 +26,8 @@ STORE_IDEMPOTENT_ANSWERS: LiteralString = (
     OPTIONS
     + """
 UNWIND $store.keys AS stored
-MATCH (key:IdempotencyKey {key: stored.key})
+// Claimed and locked by this transaction; MERGE all the same, so no answer is ever dropped.
+MERGE (key:IdempotencyKey {key: stored.key})
 SET key.body = stored.body,
     key.answer = stored.answer,
     key.at = datetime.truncate('microsecond', datetime.statement()),

@@ -52,3 +52,21 @@ RETURN labelsOrTypes[0] AS label, properties[0] AS property
 """
 
 AWAIT_INDEXES: LiteralString = "CALL db.awaitIndexes(60)"
+
+# graphdb.migrations: the Unlinked label on contacts written before it.
+MIGRATION_DONE: LiteralString = """
+OPTIONAL MATCH (done:Migration {name: 'unlinked-label'})
+RETURN done IS NOT NULL AS done
+"""
+LABEL_UNLINKED_CONTACTS: LiteralString = """
+MATCH (contact:Contact)
+WHERE (contact.emailUnlinked IS NOT NULL OR contact.phoneNumberUnlinked IS NOT NULL)
+  AND NOT contact:Unlinked AND contact.deletedAt IS NULL
+WITH contact LIMIT $chunk
+SET contact:Unlinked
+RETURN count(contact) AS labelled
+"""
+MARK_MIGRATION_DONE: LiteralString = """
+MERGE (done:Migration {name: 'unlinked-label'})
+ON CREATE SET done.at = datetime()
+"""

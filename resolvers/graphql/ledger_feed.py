@@ -84,12 +84,18 @@ class LedgerFeed:
                 except DatabaseUnavailable as error:
                     log.warning("Subscriptions wait for Neo4j: %s", error)
                     break
+                except Exception:
+                    # The subscribers must not hang on a poller that died: log, and go on.
+                    log.exception("Reading the ledger for subscriptions failed")
+                    break
                 for event in events:
                     at = _time(event.at)
                     newest = max(newest, at)
                     if event.id not in seen:
                         seen[event.id] = at
-                        self._publish(event)
+                        # The warm-up's scratch contacts (ids below zero) are nobody's business.
+                        if any(contact_id > 0 for contact_id in event.contact_ids):
+                            self._publish(event)
                 if len(events) < self._page:
                     break
                 since = _time(events[-1].at)

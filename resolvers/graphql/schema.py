@@ -32,6 +32,7 @@ from resolvers.graphql.fields import (
     subscribe_cluster_changed,
 )
 from resolvers.graphql.scope_check import MutationScopeCheck
+from resolvers.graphql.socket_operations import SubscriptionsOnlyOverWebSocket
 from schema.erasure import ErasureReport
 from schema.history import Explanation
 from schema.permissions import CanAdmin, CanIdentify, CanRead
@@ -144,6 +145,7 @@ def build_schema(limits: GraphQLLimits | None = None) -> IdentitySchema:
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         MutationScopeCheck,
+        SubscriptionsOnlyOverWebSocket,
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)

@@ -131,8 +131,8 @@ async def test_a_subscriber_sees_the_changes_of_its_cluster(
     assert event["primaryAfter"] == first
 
 
-async def test_a_websocket_from_another_origin_is_refused(
-    neo4j: Neo4jConnection, tmp_path: Path, receiver: Receiver
+async def test_a_websocket_from_another_origin_or_for_a_mutation_is_refused(
+    neo4j: Neo4jConnection, driver: AsyncDriver, database: str, tmp_path: Path, receiver: Receiver
 ) -> None:
     service = _service(neo4j, tmp_path, receiver)
     await asyncio.to_thread(service.start)
@@ -144,7 +144,24 @@ async def test_a_websocket_from_another_origin_is_refused(
                 origin=Origin("https://evil.example"),
             ):
                 pass
+        async with (
+            asyncio.timeout(WAIT),
+            websockets.connect(_ws_url(service), subprotocols=[GRAPHQL_TRANSPORT_WS]) as ws,
+        ):
+            await ws.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            mutation = 'mutation { identify(input: {email: "doc@hillvalley.edu"}) { __typename } }'
+            await ws.send(
+                json.dumps({"id": "1", "type": "subscribe", "payload": {"query": mutation}})
+            )
+            answer = json.loads(await ws.recv())
     finally:
         service.kill()
 
     assert refused.value.response.status_code == 403
+    errors = answer["payload"] if answer["type"] == "error" else answer["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "bad_request"
+    contacts, _, _ = await driver.execute_query(
+        "MATCH (c:Contact) RETURN count(c) AS n", database_=database
+    )
+    assert contacts[0]["n"] == 0

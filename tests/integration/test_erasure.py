@@ -8,6 +8,7 @@ from neo4j import AsyncDriver
 from graphdb.consistency import check_graph
 from graphdb.ledger import EventKind
 from graphdb.repository import ContactRepository
+from graphdb.requests import IdentifyRequest
 
 COUNT_ALL = "MATCH (n) RETURN count(n) AS nodes"
 VALUES = """
@@ -135,3 +136,53 @@ async def test_erasing_what_nobody_carries_changes_nothing(
     after, _, _ = await driver.execute_query(COUNT_ALL, database_=database)
     assert before == after
     assert await repository.erase_contact(999) is None
+
+
+async def test_a_merge_stands_while_its_values_do_whoever_it_joined(
+    repository: ContactRepository, driver: AsyncDriver, database: str
+) -> None:
+    # 1 and 2 share 111; 3 and 4 share b@; the request (x@, 444) merged 3's cluster into 1's.
+    ids = [
+        (await repository.identify(email, phone)).cluster.contacts[-1].id
+        for email, phone in [
+            ("a@hillvalley.edu", "111"),
+            ("x@hillvalley.edu", "111"),
+            ("b@hillvalley.edu", "222"),
+            ("b@hillvalley.edu", "444"),
+        ]
+    ]
+    await repository.identify("x@hillvalley.edu", "444")
+
+    first = await repository.erase_contact(ids[0])
+    second = await repository.erase_contact(ids[2])
+
+    assert first is not None
+    assert second is not None
+    # 2 carries x@ and 4 carries 444: the merge's evidence stands, though both contacts it
+    # named (1, the winner, and 3, the loser) are erased.
+    assert [[c.id for c in cluster.contacts] for cluster in first.clusters] == [ids[1:]]
+    assert [[c.id for c in cluster.contacts] for cluster in second.clusters] == [[ids[1], ids[3]]]
+    assert await check_graph(driver, database) == []
+
+
+async def test_contacts_from_before_the_unlinked_label_are_found(
+    repository: ContactRepository, driver: AsyncDriver, database: str
+) -> None:
+    await repository.identify_request(
+        IdentifyRequest(None, "5550101", blocked_email="test@test.com")
+    )
+    # As an older version left it: the value marked unlinked, no label, no migration yet.
+    await driver.execute_query(
+        "MATCH (c:Contact) REMOVE c:Unlinked WITH count(c) AS n MATCH (m:Migration) DELETE m",
+        database_=database,
+    )
+    upgraded = ContactRepository(driver, database)
+    await upgraded.prepare()
+
+    result = await upgraded.erase_identifier("test@test.com", None)
+
+    assert len(result.contact_ids) == 1
+    records, _, _ = await driver.execute_query(
+        "MATCH (c:Contact) RETURN c.email AS email, c.emailUnlinked AS why", database_=database
+    )
+    assert [record.data() for record in records] == [{"email": None, "why": None}]

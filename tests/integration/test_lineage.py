@@ -10,7 +10,7 @@ import pytest
 from neo4j import AsyncDriver
 
 from graphdb.idempotency import IdempotencyClaim, IdempotencyKeyReused
-from graphdb.ledger import BridgeKind, EventKind
+from graphdb.ledger import BridgeKind, EventKind, ValueTokens
 from graphdb.repository import ContactRepository
 from graphdb.requests import IdentifyRequest
 
@@ -93,7 +93,9 @@ async def test_32_repositories_racing_on_one_key_make_one_contact(
     driver: AsyncDriver, database: str
 ) -> None:
     # A repository each: no batcher orders them, only Neo4j's lock on the key does.
-    repositories = [ContactRepository(driver, database) for _ in range(32)]
+    # One install: one key for the hashes, as the service's processes share.
+    tokens = ValueTokens(b"the install's key")
+    repositories = [ContactRepository(driver, database, tokens=tokens) for _ in range(32)]
     claim = IdempotencyClaim(key="scoped key hash", body="body hash")
     request = IdentifyRequest("biff@hillvalley.edu", "5550199", idempotency=claim)
     try:
@@ -114,7 +116,9 @@ async def test_32_repositories_racing_on_one_key_make_one_contact(
 async def test_a_key_with_another_body_is_refused_across_repositories(
     driver: AsyncDriver, database: str
 ) -> None:
-    first, second = ContactRepository(driver, database), ContactRepository(driver, database)
+    tokens = ValueTokens(b"the install's key")
+    first = ContactRepository(driver, database, tokens=tokens)
+    second = ContactRepository(driver, database, tokens=tokens)
     claim = IdempotencyClaim(key="k", body="one body")
     await first.identify_request(IdentifyRequest("doc@hillvalley.edu", None, idempotency=claim))
     other = IdempotencyClaim(key="k", body="another body")

@@ -20,6 +20,7 @@ from rich.progress import (
 
 from graphdb.driver import create_driver
 from graphdb.errors import DatabaseUnavailable
+from graphdb.ledger import ValueTokens
 from graphdb.local.server import LocalNeo4jError
 from graphdb.repository import ContactRepository, RepositoryLimits
 from resolvers.cli.importing.checkpoint import (
@@ -31,6 +32,7 @@ from resolvers.cli.importing.checkpoint import (
 from resolvers.cli.importing.importer import ImportReport, import_rows
 from resolvers.cli.importing.rejected import rejected_path, write_rejected
 from resolvers.cli.importing.rows import OrderFile, OrderFileError, read_orders
+from resolvers.runtime.log_hash import service_log_hash
 from resolvers.runtime.settings import Settings
 from resolvers.runtime.wiring import (
     configured_connection,
@@ -102,7 +104,15 @@ async def _import(
         connect_timeout=settings.neo4j_connect_timeout,
         retry_time=settings.neo4j_retry_time,
     ) as driver:
-        repository = ContactRepository(driver, connection.database, limits)
+        # The ledger's events hashed with the install's key, and out to the webhooks, as the
+        # service's are.
+        repository = ContactRepository(
+            driver,
+            connection.database,
+            limits,
+            tokens=ValueTokens(service_log_hash(settings).key),
+            outbox=bool(settings.webhook_urls),
+        )
         try:
             await repository.prepare()
             with _progress_bar() as bar:
