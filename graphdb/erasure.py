@@ -119,6 +119,9 @@ async def erase(tx: Tx, erasure: Erasure, token: ValueToken) -> ErasureResult:
                     "value": v.value,
                     "token": v.token,
                     "carrierIds": sorted(carriers[(v.kind, v.value)]),
+                    # The cluster it was erased from, and the one its carriers are in after,
+                    # when they are one (subscribers follow a cluster by its primaries).
+                    **_primaries(carriers[(v.kind, v.value)], primaries, components),
                 }
                 for v in result.erased
             ],
@@ -142,6 +145,20 @@ async def erase(tx: Tx, erasure: Erasure, token: ValueToken) -> ErasureResult:
     clusters = await read_clusters_of_contacts(tx, new_primaries)
     result.clusters = [clusters[primary] for primary in new_primaries if primary in clusters]
     return result
+
+
+def _primaries(
+    carriers: set[int],
+    before: dict[int, tuple[int, int]],
+    components: list[tuple[int, list[_Member]]],
+) -> dict[str, int | None]:
+    after = {member.id: primary for primary, group in components for member in group}
+    olds = {before[c][1] for c in carriers if c in before}
+    news = {after[c] for c in carriers if c in after}
+    return {
+        "primaryBefore": olds.pop() if len(olds) == 1 else None,
+        "primaryAfter": news.pop() if len(news) == 1 else None,
+    }
 
 
 async def _read_evidence(tx: Tx, primary_ids: list[int]) -> list[_Member]:

@@ -42,9 +42,11 @@ class HistoryEvent:
     contact_ids: list[int] = strawberry.field(description="The contacts it made or relinked.")
     primary_before: int | None = strawberry.field(
         description="MERGED: the primary that stopped being one; SPLIT: the cluster's primary "
-        "before."
+        "before; ERASED: the carriers' primary before, when they had one."
     )
-    primary_after: int | None = strawberry.field(description="The primary after the change.")
+    primary_after: int | None = strawberry.field(
+        description="The primary after the change (ERASED: when the carriers have one)."
+    )
     bridge: Bridge | None
 
     @classmethod

@@ -162,6 +162,8 @@ CALL () {
     kind: 'ERASED',
     requestId: $apply.requestId,
     contactIds: erased.carrierIds,
+    primaryBefore: erased.primaryBefore,
+    primaryAfter: erased.primaryAfter,
     bridgeKind: erased.kind,
     bridgeHash: erased.token
   })

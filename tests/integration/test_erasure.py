@@ -53,6 +53,7 @@ async def test_erasing_the_merges_email_leaves_two_clusters_again(
     assert [e.kind for e in george_history] == [split, EventKind.ERASED, merged, created]
     assert (biff_history[0].primary_before, biff_history[0].primary_after) == (george, biff)
     assert george_history[1].contact_ids == (george,)
+    assert (george_history[1].primary_before, george_history[1].primary_after) == (george, george)
     assert george_history[1].bridge_token is not None
     assert (await repository.explain(george, biff)).connected is False
 
