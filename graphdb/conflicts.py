@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
 from graphdb import cypher
-from graphdb.identify_tx import Tx, merge_clusters, read_clusters_of_contacts
+from graphdb.driver import Tx
+from graphdb.identify_tx import merge_clusters, read_clusters_of_contacts
 from graphdb.ledger import BridgeKind, MergeCause
-from graphdb.records import ClusterRecord
+from graphdb.records import ClusterRecord, native_time
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,14 @@ class ConflictRecord:
     requests: int
     first_at: str
     last_at: str
+
+    @property
+    def first_seen_at(self) -> datetime:
+        return native_time(self.first_at)
+
+    @property
+    def last_seen_at(self) -> datetime:
+        return native_time(self.last_at)
 
 
 async def list_conflicts(

@@ -8,7 +8,7 @@ from typing import Any, LiteralString
 
 from neo4j import AsyncDriver
 
-from graphdb.components import Components
+from graphdb.components import Components, Evidence, contact_node, evidence_components
 
 READ_ALL_CONTACTS: LiteralString = """
 MATCH (contact:Contact)
@@ -140,25 +140,17 @@ def _components(contacts: list[GraphContact]) -> list[set[int]]:
     LINKED_TO counts because a merge request is evidence too: "george + biff's phone" joins
     two clusters without creating a contact when it brings nothing new (docs/rules.md, rule 4).
     """
-    parent = {c.id: c.id for c in contacts}
-
-    def root(node: int) -> int:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
+    linked: Components[int] = Components()
     first_holder: dict[tuple[str, str], int] = {}
+    ids = {c.id for c in contacts}
     for contact in contacts:
+        linked.root(contact.id)
         for key in contact.linking_values:
-            holder = first_holder.setdefault(key, contact.id)
-            parent[root(contact.id)] = root(holder)
-        for linked in contact.links:
-            if linked in parent:
-                parent[root(contact.id)] = root(linked)
+            linked.join([contact.id, first_holder.setdefault(key, contact.id)])
+        linked.join([contact.id, *(target for target in contact.links if target in ids)])
     groups: dict[int, set[int]] = defaultdict(set)
     for contact in contacts:
-        groups[root(contact.id)].add(contact.id)
+        groups[linked.root(contact.id)].add(contact.id)
     return list(groups.values())
 
 
@@ -168,24 +160,27 @@ def _evidence_violations(
     """A link stands only while its evidence does (graphdb.erasure): every cluster must be
     exactly one connected component of the evidence, shared values and standing merges (a merge
     stands on all of its evidence, at least two nodes, or on nothing)."""
-    evidence: Components[str] = Components()
-    live = {f"contact:{c.id}" for c in contacts}
-    for contact in contacts:
-        me = f"contact:{contact.id}"
-        evidence.root(me)
-        for kind, value in contact.linking_values:
-            evidence.join((me, f"{kind}:{value}"))
-        if contact.before_ledger and contact.links:
-            evidence.join((me, f"contact:{contact.links[0]}"))
-    for merge in merges:
-        if len(merge) >= 2 and all(n in live or not n.startswith("contact:") for n in merge):
-            evidence.join(merge)
+    live = {contact_node(c.id) for c in contacts}
+    evidence = evidence_components(
+        (
+            Evidence(
+                c.id,
+                tuple(f"{kind}:{value}" for kind, value in c.linking_values),
+                c.links[0] if c.before_ledger and c.links else None,
+            )
+            for c in contacts
+        ),
+        merges,
+        # A merge naming a contact that is gone (erased) stands no more.
+        fallen=lambda node: node.startswith("contact:") and node not in live,
+    )
     clusters: dict[int, set[str]] = defaultdict(set)
     parts: dict[str, set[int]] = defaultdict(set)
     for contact in contacts:
         primary = contact.links[0] if contact.links else contact.id
-        clusters[primary].add(evidence.root(f"contact:{contact.id}"))
-        parts[evidence.root(f"contact:{contact.id}")].add(primary)
+        part = evidence.root(contact_node(contact.id))
+        clusters[primary].add(part)
+        parts[part].add(primary)
     found = [
         f"cluster of {primary} rests on {len(roots)} separate pieces of evidence"
         for primary, roots in sorted(clusters.items())

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncSession
+from neo4j import (
+    AsyncDriver,
+    AsyncGraphDatabase,
+    AsyncManagedTransaction,
+    AsyncSession,
+    AsyncTransaction,
+)
 from neo4j.exceptions import ClientError
 
 from graphdb.cypher import AWAIT_INDEXES, CONSTRAINTS
+
+# A managed transaction for real work; an explicit one, rolled back, for dry runs and for
+# warming Neo4j up.
+Tx = AsyncManagedTransaction | AsyncTransaction
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -70,3 +85,18 @@ def pipelined_begin(session: AsyncSession) -> contextlib.AbstractContextManager[
         session, "_pipelined_begin", None
     )
     return switch if switch is not None else contextlib.nullcontext()
+
+
+async def rolled_back(
+    session: AsyncSession,
+    work: Callable[Concatenate[AsyncTransaction, P], Awaitable[R]],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> R:
+    """`work` in an explicit transaction that is rolled back: a dry run takes the same locks and
+    makes the same writes and reads as the real one, and leaves nothing behind."""
+    transaction = await session.begin_transaction()
+    try:
+        return await work(transaction, *args, **kwargs)
+    finally:
+        await transaction.rollback()

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphdb import cypher
-from graphdb.components import Components
+from graphdb.components import Evidence, contact_node, evidence_components
 from graphdb.conflicts import lock_primaries
-from graphdb.identify_tx import Tx, read_clusters_of_contacts
+from graphdb.driver import Tx
+from graphdb.identify_tx import read_clusters_of_contacts
 from graphdb.records import ClusterRecord
 
 ValueToken = Callable[[str, str | None], str | None]
@@ -93,9 +94,9 @@ async def erase(tx: Tx, erasure: Erasure, token: ValueToken) -> ErasureResult:
     carriers: dict[tuple[str, str], set[int]] = defaultdict(set)
     for row in (await found.single(strict=True))["carriers"]:
         carriers[(row["kind"], row["value"])].add(row["carrierId"])
-    if erasure.contact_id is not None:
-        carriers.setdefault(("contact", str(erasure.contact_id)), set()).add(erasure.contact_id)
-    touched = sorted({contact for ids in carriers.values() for contact in ids})
+    # The erased contact is touched even if it carries nothing any more.
+    whole = set() if erasure.contact_id is None else {erasure.contact_id}
+    touched = sorted(whole.union(*carriers.values()))
     result = ErasureResult(
         erased=[v for v in erasure.values if carriers.get((v.kind, v.value))],
         contact_ids=touched,
@@ -105,7 +106,7 @@ async def erase(tx: Tx, erasure: Erasure, token: ValueToken) -> ErasureResult:
     primaries = await lock_primaries(tx, touched)
     old_primaries = sorted({primary for _, primary in primaries.values()})
     members = await _read_evidence(tx, old_primaries)
-    gone = {f"{kind}:{value}" for kind, value in carriers if kind != "contact"}
+    gone = {f"{kind}:{value}" for kind, value in carriers}
     alive = [m for m in members if m.id != erasure.contact_id]
     # The erased contact's merges may join the others still (on values they carry).
     merges = {merge for member in members for merge in member.merges}
@@ -186,25 +187,15 @@ def _components(
 ) -> list[tuple[int, list[_Member]]]:
     """The connected components of what evidence is left, each as (its oldest member's id, its
     members, oldest first)."""
-    evidence: Components[str] = Components()
-
-    erased_node = None if erased_contact is None else f"contact:{erased_contact}"
-    for member in members:
-        me = f"contact:{member.id}"
-        evidence.root(me)
-        for value in member.evidence:
-            if value not in gone:
-                evidence.join([me, value])
-        if member.before_ledger:
-            # Older than the ledger: its link to its primary is the only evidence there is.
-            evidence.join([me, f"contact:{member.old_primary}"])
-    for merge in merges:
-        # A merge stands on all of its evidence, or on nothing.
-        if len(merge) >= 2 and not any(n in gone or n == erased_node for n in merge):
-            evidence.join(merge)
+    erased_node = None if erased_contact is None else contact_node(erased_contact)
+    evidence = evidence_components(
+        (Evidence(m.id, m.evidence, m.old_primary if m.before_ledger else None) for m in members),
+        merges,
+        fallen=lambda node: node in gone or node == erased_node,
+    )
     groups: dict[str, list[_Member]] = defaultdict(list)
     for member in members:
-        groups[evidence.root(f"contact:{member.id}")].append(member)
+        groups[evidence.root(contact_node(member.id))].append(member)
     components = []
     for group in groups.values():
         group.sort(key=lambda m: (m.created_at, m.id))

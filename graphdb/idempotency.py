@@ -9,12 +9,12 @@ answer of a committed write; never one without the other.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 
-from neo4j import AsyncManagedTransaction, AsyncTransaction
-
 from graphdb import cypher
+from graphdb.driver import Tx
 from graphdb.records import (
     ClusterRecord,
     ContactRecord,
@@ -23,8 +23,6 @@ from graphdb.records import (
     IdentityWarning,
     MemberRecord,
 )
-
-Tx = AsyncManagedTransaction | AsyncTransaction
 
 # How long a key is kept after its first request (the issue's 24 hours; IDEMPOTENCY_KEY_HOURS).
 DEFAULT_HOURS = 24
@@ -56,10 +54,8 @@ class StoredKey:
 async def claim_keys(tx: Tx, claims: dict[int, IdempotencyClaim]) -> dict[int, StoredKey]:
     """Claims the keys of these rows (by index), in key order; returns those a committed
     request already answered, and that have not expired."""
-    keys = sorted(
-        ({"index": index, "key": claim.key} for index, claim in claims.items()),
-        key=lambda row: str(row["key"]),
-    )
+    in_order = sorted(claims.items(), key=lambda item: item[1].key)
+    keys = [{"index": index, "key": claim.key} for index, claim in in_order]
     result = await tx.run(cypher.CLAIM_IDEMPOTENCY_KEYS, claim={"keys": keys})
     return {
         record["index"]: StoredKey(record["body"], record["answer"])
@@ -90,21 +86,9 @@ def replay(claim: IdempotencyClaim, stored: StoredKey) -> IdentifyRecord | Idemp
 
 
 def encode_answer(record: IdentifyRecord) -> str:
-    primary = record.cluster.primary
     return json.dumps(
         {
-            "primary": {
-                "id": primary.id,
-                "email": primary.email,
-                "phoneNumber": primary.phone_number,
-                "linkPrecedence": primary.link_precedence,
-                "createdAt": primary.created,
-                "updatedAt": primary.updated,
-                "emailAsSent": primary.email_as_sent,
-                "phoneNumberAsSent": primary.phone_number_as_sent,
-                "emailUnlinked": primary.email_unlinked,
-                "phoneNumberUnlinked": primary.phone_number_unlinked,
-            },
+            "primary": dataclasses.asdict(record.cluster.primary),
             "secondaries": [[m.id, m.email, m.phone_number] for m in record.cluster.secondaries],
             "warnings": [[warning.value, field] for warning, field in record.warnings],
         },
@@ -116,7 +100,7 @@ def decode_answer(text: str) -> IdentifyRecord:
     """The stored answer, its outcome REPLAYED: nothing was written this time."""
     answer = json.loads(text)
     cluster = ClusterRecord(
-        ContactRecord.from_node(answer["primary"], linked_id=None),
+        ContactRecord(**answer["primary"]),
         tuple(MemberRecord(*member) for member in answer["secondaries"]),
     )
     warnings = tuple((IdentityWarning(code), field) for code, field in answer["warnings"])

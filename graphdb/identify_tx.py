@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
-from neo4j import AsyncManagedTransaction, AsyncTransaction, Record
+from neo4j import AsyncManagedTransaction, Record
 
 from graphdb import cypher
+from graphdb.driver import Tx
 from graphdb.idempotency import (
     DEFAULT_HOURS,
-    IdempotencyClaim,
     IdempotencyKeyReused,
     claim_keys,
     replay,
@@ -27,9 +27,6 @@ from graphdb.records import (
     MemberRecord,
 )
 from graphdb.requests import BatchRow
-
-# A managed transaction for real work; an explicit one, rolled back, for warming Neo4j up.
-Tx = AsyncManagedTransaction | AsyncTransaction
 
 # A torn read (a merge committing while a read runs) is retried; more than a few in a row would
 # mean a cluster merged continuously, and the last read is answered anyway.
@@ -158,16 +155,14 @@ async def identify_batch_transaction(
         except RowFailed as failed:
             raise RowFailed(running[failed.index], failed.error) from failed.error
         answers.update(zip(running, records, strict=True))
-        to_store = [(claims[index], answers[index]) for index in running if index in claims]
+        to_store = [
+            (claims[index], record)
+            for index, record in zip(running, records, strict=True)
+            if index in claims
+        ]
         if to_store:
-            await store_answers(tx, _records(to_store), key_hours)
+            await store_answers(tx, to_store, key_hours)
     return [answers[index] for index in range(len(rows))]
-
-
-def _records(
-    pairs: list[tuple[IdempotencyClaim, IdentifyRecord | IdempotencyKeyReused]],
-) -> list[tuple[IdempotencyClaim, IdentifyRecord]]:
-    return [(claim, record) for claim, record in pairs if isinstance(record, IdentifyRecord)]
 
 
 async def _identify_rows(

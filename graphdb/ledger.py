@@ -18,12 +18,14 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
 from graphdb import cypher
+from graphdb.records import native_time
 
 # 64 bits: values of one install collide only past billions of them. What keeps a reader from
 # testing guesses is the key, not the length.
@@ -101,6 +103,10 @@ class EventRecord:
     primary_after: int | None
     bridge: BridgeKind | None
     bridge_token: str | None
+
+    @property
+    def time(self) -> datetime:
+        return native_time(self.at)
 
     @classmethod
     def from_map(cls, event: dict[str, Any]) -> EventRecord:

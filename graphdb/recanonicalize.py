@@ -15,7 +15,8 @@ from neo4j import AsyncDriver
 
 from graphdb import cypher
 from graphdb.conflicts import lock_primaries, merge_primaries
-from graphdb.identify_tx import LinkRules, Tx, cluster_size
+from graphdb.driver import Tx
+from graphdb.identify_tx import LinkRules, cluster_size
 from graphdb.ledger import BridgeKind, MergeCause
 
 PAGE = 1000

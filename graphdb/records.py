@@ -44,11 +44,11 @@ class ContactRecord:
 
     @property
     def created_at(self) -> datetime:
-        return _native(self.created)
+        return native_time(self.created)
 
     @property
     def updated_at(self) -> datetime:
-        return _native(self.updated)
+        return native_time(self.updated)
 
     @classmethod
     def from_node(cls, node: dict[str, Any], linked_id: int | None) -> ContactRecord:
@@ -67,7 +67,7 @@ class ContactRecord:
         )
 
 
-def _native(value: str) -> datetime:
+def native_time(value: str) -> datetime:
     # A region-named zone comes as "+01:00[Europe/Berlin]"; the offset alone is the instant.
     return datetime.fromisoformat(value.partition("[")[0])
 

@@ -17,7 +17,7 @@ from graphdb import cypher
 from graphdb.batcher import Batcher
 from graphdb.committer import BatchCommitter, IdSource
 from graphdb.conflicts import ConflictRecord, list_conflicts, merge_on_purpose
-from graphdb.driver import ensure_constraints
+from graphdb.driver import ensure_constraints, rolled_back
 from graphdb.erasure import ContactGone, ErasedValue, Erasure, ErasureResult, erase
 from graphdb.errors import unavailable_as_error
 from graphdb.events import CountedRuns, NoEvents, RepositoryEvents
@@ -287,12 +287,8 @@ class ContactRepository:
             if not dry_run:
                 work = CountedRuns(erase, "erase", self._events)
                 return await session.execute_write(work, erasure, self._tokens)
-            # The same locks, writes and reads, rolled back: it answers what the erasure would.
-            transaction = await session.begin_transaction()
-            try:
-                return await erase(transaction, erasure, self._tokens)
-            finally:
-                await transaction.rollback()
+            # It answers what the erasure would.
+            return await rolled_back(session, erase, erasure, self._tokens)
 
     async def purge_idempotency_keys(self) -> int:
         """Deletes the expired idempotency keys, a chunk per transaction; how many."""

@@ -53,7 +53,7 @@ class HistoryEvent:
     def from_record(cls, record: EventRecord) -> HistoryEvent:
         return cls(
             id=record.id,
-            at=datetime.fromisoformat(record.at.partition("[")[0]),
+            at=record.time,
             kind=record.kind,
             request_id=record.request_id,
             contact_ids=list(record.contact_ids),

@@ -228,8 +228,8 @@ class Conflict:
             request_id=record.request_id,
             last_request_id=record.last_request_id,
             requests=record.requests,
-            first_seen_at=datetime.fromisoformat(record.first_at.partition("[")[0]),
-            last_seen_at=datetime.fromisoformat(record.last_at.partition("[")[0]),
+            first_seen_at=record.first_seen_at,
+            last_seen_at=record.last_seen_at,
         )
 
 

@@ -30,6 +30,77 @@ CALL () {
     )
 
 
+def _lock_nodes(
+    find: LiteralString, param: LiteralString, var: LiteralString, label: LiteralString
+) -> LiteralString:
+    return (
+        """
+CALL () {
+  UNWIND """
+        + param
+        + """ AS value
+  """
+        + find
+        + " ("
+        + var
+        + ":"
+        + label
+        + """ {value: value})
+  SET """
+        + var
+        + """._lock = true
+  REMOVE """
+        + var
+        + """._lock
+  RETURN count("""
+        + var
+        + ") AS locked"
+        + label
+        + """s
+}"""
+    )
+
+
+def lock_values(params: LiteralString, find: LiteralString) -> LiteralString:
+    """Subqueries that write-lock the Email nodes whose values the list `<params>.emails` holds,
+    then the Phone nodes of `<params>.phones` (callers sort them: the global order), until the
+    transaction ends. `find` is MERGE (a missing value is made: identify) or MATCH (erasure).
+    Each subquery aggregates, so all its locks are held before the statement goes on."""
+    return (
+        _lock_nodes(find, params + ".emails", "email", "Email")
+        + _lock_nodes(find, params + ".phones", "phone", "Phone")
+        + "\n"
+    )
+
+
+def primary_of(member: LiteralString, primary: LiteralString) -> LiteralString:
+    """A subquery binding `primary` to the primary of the contact bound to `member` (itself, for
+    a primary; null for null)."""
+    return (
+        """
+CALL ("""
+        + member
+        + """) {
+  OPTIONAL MATCH ("""
+        + member
+        + """)-[:LINKED_TO]->(linked:Contact)
+  RETURN coalesce(linked, """
+        + member
+        + """) AS """
+        + primary
+        + """ LIMIT 1
+}
+"""
+    )
+
+
+# The contacts of the cluster whose primary is bound to `primary`, as a list: it, then every
+# secondary.
+MEMBERS: LiteralString = (
+    "[primary] + COLLECT { MATCH (secondary:Contact)-[:LINKED_TO]->(primary) RETURN secondary }"
+)
+
+
 def contacts_of(ids: LiteralString) -> LiteralString:
     """The contacts of the clusters whose primaries' ids the list `ids` holds, as `contacts`:
     each primary's degree, which Neo4j keeps, so it costs the same for any size."""

@@ -3,8 +3,8 @@ from the evidence that remains."""
 
 from typing import LiteralString
 
-from graphdb.cypher.clusters import OPTIONS
-from graphdb.cypher.ledger import EVENT_TIME
+from graphdb.cypher.clusters import MEMBERS, OPTIONS, lock_values
+from graphdb.cypher.ledger import EVENT_TIME, into_outbox
 
 _NOW: LiteralString = "datetime.truncate('microsecond', datetime.statement())"
 
@@ -48,25 +48,9 @@ CALL () {
 # The erased values' nodes locked (emails, then phones, values ascending: identify's order), and
 # every live contact that carries one: through its edge, or as a value that links nobody
 # (blocked, or past a hub's cap: such contacts carry the label Unlinked, indexed by value).
-# $erase.contactId names a contact whose own values are erased too (eraseContact).
 LOCK_VALUES_AND_FIND_CARRIERS: LiteralString = (
     OPTIONS
-    + """
-CALL () {
-  UNWIND $erase.emails AS value
-  MATCH (email:Email {value: value})
-  SET email._lock = true
-  REMOVE email._lock
-  RETURN count(email) AS lockedEmails
-}
-CALL () {
-  UNWIND $erase.phones AS value
-  MATCH (phone:Phone {value: value})
-  SET phone._lock = true
-  REMOVE phone._lock
-  RETURN count(phone) AS lockedPhones
-}
-"""
+    + lock_values("$erase", "MATCH")
     + _carriers("Email", "HAS_EMAIL", "email", "email")
     + _carriers("Phone", "HAS_PHONE", "phone", "phoneNumber")
     + """RETURN emailCarriers + phoneCarriers AS carriers
@@ -83,8 +67,9 @@ READ_EVIDENCE: LiteralString = (
     + """
 UNWIND $read.primaryIds AS primaryId
 MATCH (primary:Contact {id: primaryId})
-UNWIND [primary] + COLLECT { MATCH (secondary:Contact)-[:LINKED_TO]->(primary)
-                             RETURN secondary } AS member
+UNWIND """
+    + MEMBERS
+    + """ AS member
 WITH primaryId, member
 WHERE member.deletedAt IS NULL
 RETURN primaryId,
@@ -167,7 +152,9 @@ CALL () {
     bridgeKind: erased.kind,
     bridgeHash: erased.token
   })
-  FOREACH (_ IN CASE WHEN $apply.outbox THEN [1] ELSE [] END | SET event:Outbox)
+  """
+    + into_outbox("$apply.outbox")
+    + """
   WITH event, erased
   UNWIND erased.carrierIds AS carrierId
   MATCH (carrier:Contact {id: carrierId})
@@ -233,7 +220,9 @@ CALL () {
     primaryBefore: split.primaryBefore,
     primaryAfter: split.primaryAfter
   })-[:ABOUT]->(primary)
-  FOREACH (_ IN CASE WHEN $relink.outbox THEN [1] ELSE [] END | SET event:Outbox)
+  """
+    + into_outbox("$relink.outbox")
+    + """
 }
 """
 )

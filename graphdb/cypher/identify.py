@@ -3,8 +3,14 @@ for the rows it leaves undecided."""
 
 from typing import LiteralString
 
-from graphdb.cypher.clusters import CLUSTER_COLUMNS, OPTIONS, contacts_of, lock_contacts
-from graphdb.cypher.ledger import EVENT_TIME, MERGED_EVENT
+from graphdb.cypher.clusters import (
+    CLUSTER_COLUMNS,
+    OPTIONS,
+    contacts_of,
+    lock_contacts,
+    lock_values,
+)
+from graphdb.cypher.ledger import EVENT_TIME, MERGED_EVENT, into_outbox
 
 # Identify runs over a batch: `$batch.rows` holds requests whose emails and phones are all
 # distinct (graphdb.batcher never puts two requests sharing one in a batch), each row a map
@@ -20,23 +26,7 @@ from graphdb.cypher.ledger import EVENT_TIME, MERGED_EVENT
 # 2. the primaries of the clusters they belong to, ids ascending.
 # MERGE on a uniqueness-constrained value serialises concurrent creators of the same value; the
 # SET/REMOVE pair write-locks an existing node until commit (Neo4j has no explicit lock clause).
-# Each subquery aggregates, so all its locks are held before the statement goes on.
-_LOCK_IDENTIFIERS: LiteralString = """
-CALL () {
-  UNWIND $batch.emails AS value
-  MERGE (email:Email {value: value})
-  SET email._lock = true
-  REMOVE email._lock
-  RETURN count(email) AS lockedEmails
-}
-CALL () {
-  UNWIND $batch.phones AS value
-  MERGE (phone:Phone {value: value})
-  SET phone._lock = true
-  REMOVE phone._lock
-  RETURN count(phone) AS lockedPhones
-}
-"""
+_LOCK_IDENTIFIERS: LiteralString = lock_values("$batch", "MERGE")
 
 
 # For each identifier of `row`, ONE live contact that carries it, and that contact's primary. One
@@ -205,7 +195,9 @@ CALL (lockedPrimaryIds) {
                        WHEN viaEmail IS NOT NULL THEN row.emailToken ELSE row.phoneToken END
     })-[:ABOUT]->(contact)
     // Out to the webhooks too, when they are configured (graphdb.outbox).
-    FOREACH (_ IN CASE WHEN $batch.outbox THEN [1] ELSE [] END | SET event:Outbox)
+    """
+    + into_outbox("$batch.outbox")
+    + """
     WITH row, contact
     // The value is flagged a hub (for Neo4j Browser and the checker) once it reaches the cap,
     // or when a contact is refused a link through it (the cap may have been lowered since).

@@ -3,12 +3,19 @@ cluster's history."""
 
 from typing import LiteralString
 
-from graphdb.cypher.clusters import OPTIONS
+from graphdb.cypher.clusters import MEMBERS, OPTIONS, primary_of
 
 # When an event happened: Neo4j's clock as the statement writes it, after the statement's locks
 # are taken (datetime.statement() would be its start, before waiting on them), so the events of
 # one cluster, each written holding its primary's lock, are in commit order.
 EVENT_TIME: LiteralString = "datetime.truncate('microsecond', datetime.realtime())"
+
+
+def into_outbox(flag: LiteralString) -> LiteralString:
+    """The event bound to `event` goes out to the webhooks too, when `flag` (whether they are
+    configured) is true (graphdb.outbox)."""
+    return "FOREACH (_ IN CASE WHEN " + flag + " THEN [1] ELSE [] END | SET event:Outbox)"
+
 
 # A loser demoted into the winner: the MERGED entry, inside DEMOTE_AND_READ's loop over losers,
 # with `winner` and `loser` bound and $merge.cause a graphdb.ledger.MergeCause. Its EVIDENCE is
@@ -30,7 +37,9 @@ MERGED_EVENT: LiteralString = (
     bridgeHash: $merge.cause.bridgeHash
   })
   CREATE (event)-[:ABOUT]->(winner), (event)-[:ABOUT]->(loser)
-  FOREACH (_ IN CASE WHEN $merge.cause.outbox THEN [1] ELSE [] END | SET event:Outbox)
+  """
+    + into_outbox("$merge.cause.outbox")
+    + """
   WITH event
   CALL (event) {
     MATCH (email:Email {value: $merge.cause.email})
@@ -47,27 +56,6 @@ MERGED_EVENT: LiteralString = (
   }
 """
 )
-
-
-def primary_of(member: LiteralString, primary: LiteralString) -> LiteralString:
-    """A subquery binding `primary` to the primary of the contact bound to `member` (itself, for
-    a primary; null for null)."""
-    return (
-        """
-CALL ("""
-        + member
-        + """) {
-  OPTIONAL MATCH ("""
-        + member
-        + """)-[:LINKED_TO]->(linked:Contact)
-  RETURN coalesce(linked, """
-        + member
-        + """) AS """
-        + primary
-        + """ LIMIT 1
-}
-"""
-    )
 
 
 def event_map(event: LiteralString) -> LiteralString:
@@ -99,8 +87,9 @@ CALL (primary) {
 }
 CALL (primary, cursor) {
   WITH primary, cursor,
-       [primary] + COLLECT { MATCH (secondary:Contact)-[:LINKED_TO]->(primary)
-                             RETURN secondary } AS members
+       """
+    + MEMBERS
+    + """ AS members
   UNWIND members AS contact
   MATCH (contact)<-[:ABOUT]-(event:Event)
   WITH DISTINCT event, cursor

@@ -9,7 +9,7 @@ import asyncio
 import click
 from neo4j import AsyncDriver
 
-from graphdb.driver import create_driver, ensure_constraints
+from graphdb.driver import create_driver, ensure_constraints, rolled_back
 from graphdb.errors import DatabaseUnavailable, unavailable_as_error
 from graphdb.identify_tx import LinkRules
 from graphdb.local.server import LocalNeo4jError
@@ -120,9 +120,4 @@ async def _apply(
             return await session.execute_write(
                 rewrite, change, link, False, token=token, outbox=outbox
             )
-        # The same locks and reads, rolled back: a dry run writes nothing, not even a node.
-        transaction = await session.begin_transaction()
-        try:
-            return await rewrite(transaction, change, link, True)
-        finally:
-            await transaction.rollback()
+        return await rolled_back(session, rewrite, change, link, True)

@@ -19,15 +19,12 @@ from datetime import datetime, timedelta
 from graphdb.errors import DatabaseUnavailable
 from graphdb.ledger import EventRecord
 from graphdb.outbox import Outbox
+from graphdb.records import native_time
 
 log = logging.getLogger(__name__)
 
 # Events a slow subscriber may fall behind by before it loses the oldest.
 QUEUE = 1000
-
-
-def _time(at: str) -> datetime:
-    return datetime.fromisoformat(at.partition("[")[0])
 
 
 class LedgerFeed:
@@ -69,7 +66,7 @@ class LedgerFeed:
         seen: dict[str, datetime] = {}
         while newest is None:
             try:
-                newest = _time(await self._outbox.now())
+                newest = native_time(await self._outbox.now())
             except DatabaseUnavailable as error:
                 log.warning("Subscriptions wait for Neo4j: %s", error)
                 await asyncio.sleep(self._poll * 4)
@@ -89,7 +86,7 @@ class LedgerFeed:
                     log.exception("Reading the ledger for subscriptions failed")
                     break
                 for event in events:
-                    at = _time(event.at)
+                    at = event.time
                     newest = max(newest, at)
                     if event.id not in seen:
                         seen[event.id] = at
@@ -98,7 +95,7 @@ class LedgerFeed:
                             self._publish(event)
                 if len(events) < self._page:
                     break
-                since = _time(events[-1].at)
+                since = events[-1].time
             horizon = newest - self._overlap
             seen = {event_id: at for event_id, at in seen.items() if at >= horizon}
             await asyncio.sleep(self._poll)

@@ -138,9 +138,14 @@ class WebhookDeliverer:
         return len(batch)
 
     async def _hold_lease(self) -> bool:
+        """Whether this process holds the delivery lease: taken, or renewed a few times per
+        lease, so that no other process takes over (and sends events out of order) while this
+        one is alive. Between renewals it asks Neo4j nothing."""
+        now = time.monotonic()
+        if self._lease_taken and now - self._lease_taken < self._config.lease / 3:
+            return True
         held = await self._outbox.take_lease(self._owner, self._config.lease)
-        if held:
-            self._lease_taken = time.monotonic()
+        self._lease_taken = now if held else 0.0
         return held
 
     async def _deliver(self, event: EventRecord) -> None:
@@ -148,17 +153,14 @@ class WebhookDeliverer:
         body = event_body(event)
         for number, url in enumerate(self._config.urls, 1):
             backoff = self._config.first_backoff
-            await self._renew_lease()
+            await self._still_holding()
             while not await self._post(number, url, event.id, body):
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._config.max_backoff)
-                await self._renew_lease()
+                await self._still_holding()
 
-    async def _renew_lease(self) -> None:
-        """Still ours while we work: renewed a few times per lease, so that no other process
-        takes over (and sends events out of order) while this one is alive."""
-        due = time.monotonic() - self._lease_taken > self._config.lease / 3
-        if due and not await self._hold_lease():
+    async def _still_holding(self) -> None:
+        if not await self._hold_lease():
             raise LeaseLost
 
     async def _post(self, number: int, url: str, event_id: str, body: bytes) -> bool:

@@ -53,45 +53,34 @@ class Authentication:
         self.rate_limits = RateLimits()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            await self._websocket(scope, receive, send)
-            return
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         # The path as the router will match it: behind a root path (a proxy's prefix), the raw
         # path starts with that prefix, and a check on it would miss every route.
         path = get_route_path(scope)
-        if not self.required or self._open(path, scope["method"]):
-            _set_caller(scope, ANYONE)
-        else:
-            authenticator: Authenticator = scope["state"]["authenticator"]
-            try:
-                await self._authenticate(scope, authenticator, NEEDED.get(path, ()))
-            except ApiError as error:
+        try:
+            await self._admit(scope, path)
+        except ApiError as error:
+            if scope["type"] == "websocket":
+                await refuse_websocket(receive, send)
+            else:
                 await _refusal(path, error)(scope, receive, send)
-                return
+            return
         await self.app(scope, receive, send)
 
-    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """GraphQL subscriptions: the key in the handshake's Authorization header, as for a
-        request. A page in a browser cannot set that header, but it can open a WebSocket to a
-        service on its user's machine with the user's cookies: a handshake from another origin
-        is refused even while keys are off."""
-        path = get_route_path(scope)
-        if not _same_origin(scope):
-            await refuse_websocket(receive, send)
-            return
-        if not self.required:
+    async def _admit(self, scope: Scope, path: str) -> None:
+        """Sets the caller, or raises the refusal. A WebSocket (GraphQL subscriptions) carries
+        the key in its handshake's Authorization header, as a request does. A page in a browser
+        cannot set that header, but it can open a WebSocket to a service on its user's machine:
+        a handshake from another origin is refused even while keys are off."""
+        if scope["type"] == "websocket" and not _same_origin(scope):
+            raise ApiError(403, "forbidden", "A WebSocket from another origin.")
+        if not self.required or (scope["type"] == "http" and self._open(path, scope["method"])):
             _set_caller(scope, ANYONE)
-        else:
-            authenticator: Authenticator = scope["state"]["authenticator"]
-            try:
-                await self._authenticate(scope, authenticator, NEEDED.get(path, ()))
-            except ApiError:
-                await refuse_websocket(receive, send)
-                return
-        await self.app(scope, receive, send)
+            return
+        authenticator: Authenticator = scope["state"]["authenticator"]
+        await self._authenticate(scope, authenticator, NEEDED.get(path, ()))
 
     def _open(self, path: str, method: str) -> bool:
         return (
