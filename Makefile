@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 GRAPHIQL := resolvers/web_assets/node_modules/.installed-stamp
 
-.PHONY: run lock test test-unit lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak bench \
+.PHONY: run lock test test-unit lint typecheck setup neo4j-jars neo4j-stop schema clean check-graph soak bench bench-quick \
 	test-browser browser-deps browser-screenshot compose-secrets
 
 setup: $(STAMP) $(GRAPHIQL)
@@ -101,6 +101,12 @@ soak: $(STAMP)
 bench: $(STAMP)
 	@$(call debian_packages,/usr/bin/wrk,wrk)
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# The regression guard (docs/PERFORMANCE.md): a few minutes of the mix and new people over REST
+# and GraphQL on the shipped defaults, each figure printed against the last quick run recorded.
+bench-quick: $(STAMP)
+	@$(call debian_packages,/usr/bin/wrk,wrk)
+	$(PY) -m bench.quick $(BENCH_ARGS)
 
 # docker-compose.yml's Neo4j password, made once and never committed (.secrets/ is git-ignored):
 # `neo4j/<32 hex digits>`, the form Neo4j's image reads. The folder is the owner's alone; the

@@ -39,6 +39,8 @@ class Bench:
     contacts: int = 0
     runs: int = 0
     db_hits: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Sent as `Authorization: Bearer` when the service requires keys (AUTH on).
+    api_key: str | None = None
 
     def measure(
         self,
@@ -65,14 +67,14 @@ class Bench:
                 flush=True,
             )
         before = self._cpu()
-        batches_before = self.service.batch_totals()
+        batches_before = self.service.batch_totals(self.api_key)
         if api == "driver":
             raw = self._ceiling(bodies, concurrency, seconds)
             batched = (raw["batch_requests"], raw["batch_transactions"])
         else:
             path = "/graphql" if api == "graphql" else "/identify"
-            raw = _wrk(self.service.url + path, bodies, concurrency, seconds)
-            batches_after = self.service.batch_totals()
+            raw = _wrk(self.service.url + path, bodies, concurrency, seconds, self.api_key)
+            batches_after = self.service.batch_totals(self.api_key)
             batched = (batches_after[0] - batches_before[0], batches_after[1] - batches_before[1])
         after = self._cpu()
         neo4j, service, children = (now - then for now, then in zip(after, before, strict=True))
@@ -178,11 +180,13 @@ def _percentile(ordered: list[int], share: float) -> int:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0
 
 
-def _wrk(url: str, bodies: Path, concurrency: int, seconds: float) -> dict[str, Any]:
+def _wrk(
+    url: str, bodies: Path, concurrency: int, seconds: float, api_key: str | None = None
+) -> dict[str, Any]:
     threads = min(WRK_THREADS, concurrency)  # wrk wants a connection per thread at least
     command = [
         "wrk", f"-t{threads}", f"-c{concurrency}", f"-d{round(seconds)}s", "--timeout", "15s",
-        "-s", str(LUA), url, "--", str(bodies), str(threads),
+        "-s", str(LUA), url, "--", str(bodies), str(threads), api_key or "",
     ]  # fmt: skip
     completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     last = completed.stdout.strip().splitlines()[-1] if completed.stdout.strip() else ""

@@ -185,11 +185,15 @@ def machine() -> dict[str, Any]:
 
 
 def write_json(
-    rows: list[Row], found: list[Target], settings: dict[str, Any], extra: dict[str, Any]
+    rows: list[Row],
+    found: list[Target],
+    settings: dict[str, Any],
+    extra: dict[str, Any],
+    prefix: str = "",
 ) -> Path:
     RESULTS_DIR.mkdir(exist_ok=True)
     now = datetime.now(UTC)
-    path = RESULTS_DIR / f"{now:%Y%m%dT%H%M%SZ}.json"
+    path = RESULTS_DIR / f"{prefix}{now:%Y%m%dT%H%M%SZ}.json"
     record = {
         "at": now.isoformat(),
         "machine": machine(),

@@ -1,5 +1,5 @@
 -- Replays request bodies from a file, one JSON body per line, each line sent once per lap.
--- Usage: wrk -s bench/wrk_replay.lua URL -- BODIES_FILE THREADS
+-- Usage: wrk -s bench/wrk_replay.lua URL -- BODIES_FILE THREADS [API_KEY]
 -- Thread t sends lines t, t+T, t+2T, ...: the Python side decides every body, so the
 -- driver-only ceiling replays exactly the same requests. Prints one JSON line when done.
 
@@ -11,7 +11,7 @@ function setup(thread)
 end
 
 function init(args)
-  local path, threads = args[1], tonumber(args[2])
+  local path, threads, key = args[1], tonumber(args[2]), args[3]
   bodies = {}
   local line_no = 0
   for line in io.lines(path) do
@@ -22,6 +22,9 @@ function init(args)
   end
   cursor = 0
   headers = { ["Content-Type"] = "application/json" }
+  if key ~= nil and key ~= "" then
+    headers["Authorization"] = "Bearer " .. key
+  end
 end
 
 function request()

@@ -92,10 +92,11 @@ class Service:
         self.env.update(settings)
         self.start()
 
-    def batch_totals(self) -> tuple[float, float]:
+    def batch_totals(self, api_key: str | None = None) -> tuple[float, float]:
         """(requests, transactions) identify has committed so far, from /metrics: any worker's
-        /metrics adds up every worker's."""
-        text = httpx.get(f"{self.url}/metrics", timeout=10).text
+        /metrics adds up every worker's. With keys required, `api_key` needs the metrics scope."""
+        headers = {} if api_key is None else {"Authorization": f"Bearer {api_key}"}
+        text = httpx.get(f"{self.url}/metrics", headers=headers, timeout=10).text
         requests = transactions = 0.0
         for family in text_string_to_metric_families(text):
             if family.name == "identity_identify_batch_size":
