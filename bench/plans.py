@@ -14,9 +14,11 @@ from neo4j import AsyncDriver
 from bench.seed import customer_email, customer_phone
 from graphdb import cypher
 from graphdb.identify_tx import LinkRules
-from graphdb.requests import IdentifyRequest, row_params
+from graphdb.ids import IdSequence
+from graphdb.requests import IdentifyRequest, batch_params
 
-_UNUSED_ID = -1
+# Contacts made while profiling are rolled back; their ids come from a sequence of their own.
+_IDS = IdSequence("profile", base=-1_000_000, step=-1)
 
 
 def _db_hits(plan: dict[str, Any]) -> int:
@@ -39,13 +41,12 @@ async def profile(driver: AsyncDriver, database: str, customer: int) -> dict[str
             try:
                 statement: LiteralString = "PROFILE " + cypher.IDENTIFY_BATCH
                 request = IdentifyRequest(params["email"], params["phone"])
-                row = row_params(0, request, contact_id=_UNUSED_ID)
-                batch = {
-                    "rows": [row],
-                    "emails": [row["email"]],
-                    "phones": [row["phone"]],
-                    "maxPerIdentifier": LinkRules().max_contacts_per_identifier,
-                }
+                batch = batch_params(
+                    [request],
+                    max_per_identifier=LinkRules().max_contacts_per_identifier,
+                    outbox=False,
+                    ids=_IDS,
+                )
                 result = await transaction.run(statement, batch=batch)
                 summary = await result.consume()
                 hits[name] = _db_hits(summary.profile or {})

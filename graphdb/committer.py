@@ -1,43 +1,53 @@
-"""Commits a batch of identify requests in one transaction, splitting it when it must."""
+"""Commits a batch of identify requests: one auto-commit statement when it decides them all, a
+managed transaction for what it leaves, split when it must."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
-from neo4j import AsyncDriver
-from neo4j.exceptions import AuthError, ClientError
+from neo4j import AsyncDriver, AsyncSession
+from neo4j.exceptions import (
+    AuthError,
+    ClientError,
+    ConnectionPoolError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
 from graphdb.driver import pipelined_begin
 from graphdb.errors import ENDED_TRANSACTION_CODES, DatabaseUnavailable, unavailable_as_error
 from graphdb.events import CountedRuns, RepositoryEvents, RunsExhausted
 from graphdb.identify_tx import RowFailed
-from graphdb.ids import IdLender
 from graphdb.outage import OutageGate
 from graphdb.records import IdentifyRecord
-from graphdb.requests import BatchRow, IdentifyRequest
+from graphdb.requests import IdentifyRequest
 
 # Runs of a batch's transaction (the first and the driver's retries after deadlocks) before the
 # batch is split in two: a batch that keeps meeting others is better run in smaller pieces.
 BATCH_RUNS_BEFORE_SPLIT = 3
 
+# What the auto-commit statement may fail with and the managed transaction then retries as the
+# driver does (deadlocks, a connection lost): nothing of it committed, or, if the connection was
+# lost as it committed, running it again changes nothing (identify makes nothing twice).
+RETRIED_MANAGED = (TransientError, ServiceUnavailable, SessionExpired, ConnectionPoolError)
+
 log = logging.getLogger(__name__)
 
 Outcome = IdentifyRecord | Exception
-
-
-class IdSource(Protocol):
-    """Where new contacts' ids come from: the allocator, or the warm-up's scratch ids."""
-
-    async def keep_at_least(self, count: int) -> None: ...
-
-    def lender(self) -> IdLender: ...
+AtOnce = Callable[[AsyncSession, list[IdentifyRequest]], Awaitable[list[IdentifyRecord | None]]]
 
 
 class BatchCommitter:
-    """The batcher's run function: each request of a batch answered with its record or error."""
+    """The batcher's run function: each request of a batch answered with its record or error.
+
+    A batch without idempotency keys goes first as one auto-commit statement (`at_once`), which
+    decides most batches whole in one round trip; the requests it leaves (merges, primaries
+    demoted meanwhile), and batches with keys, take a managed transaction (`work`).
+    """
 
     def __init__(
         self,
@@ -45,7 +55,7 @@ class BatchCommitter:
         database: str,
         *,
         work: Callable[..., Awaitable[Any]],
-        ids: IdSource,
+        at_once: AtOnce | None,
         events: RepositoryEvents,
         outage: OutageGate,
         timeout: float,
@@ -54,14 +64,13 @@ class BatchCommitter:
         self._database = database
         # The transaction function, with the unit_of_work timeout the driver reads off it.
         self._work = work
-        self._ids = ids
+        self._at_once = at_once
         self._events = events
         self._outage = outage
         self._timeout = timeout
 
     async def __call__(self, requests: list[IdentifyRequest]) -> list[Outcome]:
-        """One transaction for the batch if it can; a failure of Neo4j fails every request."""
-        rows = [BatchRow(request, self._ids.lender()) for request in requests]
+        """Every request answered; a failure of Neo4j fails every request."""
         try:
             async with (
                 unavailable_as_error(self._events),
@@ -69,17 +78,39 @@ class BatchCommitter:
                 # Last: a batch that queued while Neo4j went down fails here at once.
                 self._outage.passage(),
             ):
-                await self._ids.keep_at_least(len(rows))
-                # At once, with no await since the ids were counted: other batches lend too.
-                for row in rows:
-                    row.ids.lend()
-                return await self._commit(rows)
+                decided = await self._commit_at_once(requests)
+                left = [
+                    request
+                    for request, record in zip(requests, decided, strict=True)
+                    if record is None
+                ]
+                rest = iter(await self._commit(left) if left else [])
+                return [next(rest) if record is None else record for record in decided]
         except DatabaseUnavailable as error:
-            return [error] * len(rows)
+            return [error] * len(requests)
 
-    async def _commit(self, rows: list[BatchRow]) -> list[Outcome]:
-        """Commits the rows, splitting them when one fails on its own data or when they keep
-        deadlocking; a row that fails alone gets its own error, and its batchmates commit."""
+    async def _commit_at_once(self, requests: list[IdentifyRequest]) -> list[Outcome | None]:
+        """The records the auto-commit statement decided; None for each request it left, or for
+        all of them when it could not run (keys to claim) or failed."""
+        if self._at_once is None or any(request.idempotency is not None for request in requests):
+            return [None] * len(requests)
+        try:
+            async with self._driver.session(database=self._database) as session:
+                decided = await self._at_once(session, requests)
+        except (*RETRIED_MANAGED, RowFailed, ClientError, LookupError, ValueError) as error:
+            if isinstance(error, ClientError | AuthError) and not _own_failure(error):
+                raise
+            # The managed transaction retries it (deadlocks, a lost connection) or splits it.
+            self._events.transaction_retried("identify")
+            return [None] * len(requests)
+        if made := sum(record is not None for record in decided):
+            self._events.batch_committed(made)
+        return list(decided)
+
+    async def _commit(self, rows: list[IdentifyRequest]) -> list[Outcome]:
+        """Commits the rows in a managed transaction, splitting them when one fails on its own
+        data or when they keep deadlocking; a row that fails alone gets its own error, and its
+        batchmates commit."""
         try:
             async with self._driver.session(database=self._database) as session:
                 work = CountedRuns(
@@ -103,11 +134,9 @@ class BatchCommitter:
             half = len(rows) // 2
             return await self._commit_each([rows[:half], rows[half:]])
         self._events.batch_committed(len(rows))
-        for row, record in zip(rows, records, strict=True):
-            row.ids.settle(used=isinstance(record, IdentifyRecord) and record.outcome.created)
         return list(records)
 
-    async def _commit_each(self, parts: list[list[BatchRow]]) -> list[Outcome]:
+    async def _commit_each(self, parts: list[list[IdentifyRequest]]) -> list[Outcome]:
         results: list[Outcome] = []
         for part in parts:
             results += await self._commit(part)
@@ -121,6 +150,8 @@ def _own_failure(error: Exception) -> bool:
     return not (isinstance(error, ClientError) and error.code in ENDED_TRANSACTION_CODES)
 
 
-def _in_order(rows: list[BatchRow], ran: list[BatchRow], results: list[Outcome]) -> list[Outcome]:
+def _in_order(
+    rows: list[IdentifyRequest], ran: list[IdentifyRequest], results: list[Outcome]
+) -> list[Outcome]:
     by_row = {id(row): result for row, result in zip(ran, results, strict=True)}
     return [by_row[id(row)] for row in rows]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
-from neo4j import AsyncManagedTransaction, Record
+from neo4j import AsyncManagedTransaction, AsyncSession, Query, Record
 
 from graphdb import cypher
 from graphdb.driver import Tx
@@ -17,6 +17,7 @@ from graphdb.idempotency import (
     replay,
     store_answers,
 )
+from graphdb.ids import CONTACT_IDS, IdSequence
 from graphdb.ledger import BridgeKind, MergeCause
 from graphdb.records import (
     ClusterRecord,
@@ -26,7 +27,7 @@ from graphdb.records import (
     IdentityWarning,
     MemberRecord,
 )
-from graphdb.requests import BatchRow
+from graphdb.requests import IdentifyRequest, batch_params, row_params
 
 # A torn read (a merge committing while a read runs) is retried; more than a few in a row would
 # mean a cluster merged continuously, and the last read is answered anyway.
@@ -87,6 +88,9 @@ class _Seen:
     created: IdentifyOutcome | None
     # Fields whose value is a hub, and so linked nothing.
     hubs: tuple[str, ...] = ()
+    # Whether the primaries seen still stood once locked by this statement: the batch statement
+    # finds them before it locks them, so a merge may have demoted one meanwhile.
+    held: bool = True
 
     @property
     def primaries(self) -> dict[int, _Primary]:
@@ -125,24 +129,62 @@ class _Writes:
         return any(self.last_write_to.get(p, 0) > read_after for p in primary_ids)
 
 
+async def identify_at_once(
+    session: AsyncSession,
+    requests: Sequence[IdentifyRequest],
+    *,
+    rules: LinkRules,
+    outbox: bool,
+    ids: IdSequence,
+    server_timeout: float,
+) -> list[IdentifyRecord | None]:
+    """The batch statement alone, as an auto-commit transaction: one round trip, and Neo4j
+    commits as the statement ends, with no wait on this process in between (the id sequence's
+    lock, taken last, is held for no more than that). Each row it decided gets its record; a row
+    it left to follow-up statements (a merge, a primary demoted meanwhile) gets None, wrote
+    nothing, and must run again in a transaction of its own (identify_batch_transaction). For
+    requests without idempotency keys: a key's claim and answer take statements of their own.
+
+    The records are trusted only once the commit has succeeded (`consume`): Neo4j sends them
+    before it commits."""
+    batch = batch_params(
+        requests, max_per_identifier=rules.max_contacts_per_identifier, outbox=outbox, ids=ids
+    )
+    result = await session.run(Query(cypher.IDENTIFY_BATCH, timeout=server_timeout), batch=batch)
+    seen = sorted([_seen(record) async for record in result], key=lambda s: s.index)
+    await result.consume()
+    if [s.index for s in seen] != list(range(len(requests))):
+        raise LookupError("the batch statement did not answer every row")
+    return [
+        None
+        if row_seen.cluster is None
+        else IdentifyRecord(
+            row_seen.cluster,
+            row_seen.created or IdentifyOutcome.NOTHING_NEW,
+            _hub_warnings(row_seen),
+        )
+        for row_seen in seen
+    ]
+
+
 async def identify_batch_transaction(
     tx: Tx,
-    rows: Sequence[BatchRow],
+    rows: Sequence[IdentifyRequest],
+    *,
     rules: LinkRules | None = None,
     key_hours: int = DEFAULT_HOURS,
     outbox: bool = False,
+    ids: IdSequence = CONTACT_IDS,
 ) -> list[IdentifyRecord | IdempotencyKeyReused]:
     """The identify transaction of a batch; the driver may run it again on a deadlock, so it only
-    touches tx (and lends each row its id, the same one on every run).
+    touches tx.
 
     Rows with an idempotency key claim it first (graphdb.idempotency): one answered before is
     answered again (or refused, for another body) and takes no further part; the others' answers
     are stored under their keys before the transaction ends, for `key_hours`.
     """
     claims = {
-        index: row.request.idempotency
-        for index, row in enumerate(rows)
-        if row.request.idempotency is not None
+        index: row.idempotency for index, row in enumerate(rows) if row.idempotency is not None
     }
     stored = await claim_keys(tx, claims) if claims else {}
     answers: dict[int, IdentifyRecord | IdempotencyKeyReused] = {
@@ -151,7 +193,9 @@ async def identify_batch_transaction(
     running = [index for index in range(len(rows)) if index not in answers]
     if running:
         try:
-            records = await _identify_rows(tx, [rows[index] for index in running], rules, outbox)
+            records = await _identify_rows(
+                tx, [rows[index] for index in running], rules or LinkRules(), outbox, ids
+            )
         except RowFailed as failed:
             raise RowFailed(running[failed.index], failed.error) from failed.error
         answers.update(zip(running, records, strict=True))
@@ -166,7 +210,7 @@ async def identify_batch_transaction(
 
 
 async def _identify_rows(
-    tx: Tx, rows: Sequence[BatchRow], rules: LinkRules | None, outbox: bool
+    tx: Tx, rows: Sequence[IdentifyRequest], rules: LinkRules, outbox: bool, ids: IdSequence
 ) -> list[IdentifyRecord]:
     """The rows that do identify, as one batch.
 
@@ -179,17 +223,10 @@ async def _identify_rows(
     one at a time, each locking any further primary it needs: those locks can come out of the
     global order, and Neo4j then detects the cycle (DeadlockDetected) and the batch runs again.
     """
-    rules = rules or LinkRules()
-    params = [row.params(index) for index, row in enumerate(rows)]
-    emails = sorted({row.request.email for row in rows if row.request.email is not None})
-    phones = sorted({row.request.phone for row in rows if row.request.phone is not None})
-    batch = {
-        "rows": params,
-        "emails": emails,
-        "phones": phones,
-        "maxPerIdentifier": rules.max_contacts_per_identifier,
-        "outbox": outbox,
-    }
+    batch = batch_params(
+        rows, max_per_identifier=rules.max_contacts_per_identifier, outbox=outbox, ids=ids
+    )
+    params: list[dict[str, Any]] = batch["rows"]
     result = await tx.run(cypher.IDENTIFY_BATCH, batch=batch)
     seen = sorted([_seen(record) async for record in result], key=lambda s: s.index)
     if [s.index for s in seen] != list(range(len(rows))):
@@ -206,7 +243,7 @@ async def _identify_rows(
         if row_seen.index not in answers:
             try:
                 answers[row_seen.index] = await _settle_row(
-                    tx, params[row_seen.index], row_seen, progress
+                    tx, rows[row_seen.index], params[row_seen.index], row_seen, progress
                 )
             except (LookupError, ValueError) as error:
                 raise RowFailed(row_seen.index, error) from error
@@ -232,7 +269,9 @@ class _Progress:
     writes: _Writes = field(default_factory=_Writes)
 
 
-async def _settle_row(tx: Tx, row: dict[str, Any], seen: _Seen, progress: _Progress) -> _Answer:
+async def _settle_row(
+    tx: Tx, request: IdentifyRequest, row: dict[str, Any], seen: _Seen, progress: _Progress
+) -> _Answer:
     """A row the batch statement left undecided, in the same transaction.
 
     Its primaries are read again, locking any not held yet, until every one it sees is held and
@@ -243,7 +282,7 @@ async def _settle_row(tx: Tx, row: dict[str, Any], seen: _Seen, progress: _Progr
     read_after = 0
     while _unsettled(seen, read_after, locked, writes):
         primary_ids = sorted(seen.primaries)
-        seen = await _lock_primaries_and_read(tx, progress.batch, primary_ids, row)
+        seen = await _lock_primaries_and_read(tx, progress.batch, primary_ids, request, row)
         locked.update(seen.locked_ids)
         read_after = writes.count
         if seen.created is not None:
@@ -368,8 +407,8 @@ async def _hold_back(tx: Tx, row: dict[str, Any], seen: _Seen, writes_so_far: in
 
 
 def _unsettled(seen: _Seen, read_after: int, locked: set[int], writes: _Writes) -> bool:
-    if not seen.primaries.keys() <= locked:
-        return True  # a primary found after the locks were taken: demoted meanwhile
+    if not seen.held or not seen.primaries.keys() <= locked:
+        return True  # a primary found before its lock was taken: demoted meanwhile
     if writes.changed_since(list(seen.primaries), read_after):
         return True  # an earlier row of this batch merged or grew one of its clusters
     # One cluster, held, but its primary was locked for another row: read it again, now held.
@@ -377,13 +416,28 @@ def _unsettled(seen: _Seen, read_after: int, locked: set[int], writes: _Writes) 
 
 
 async def _lock_primaries_and_read(
-    tx: Tx, batch: dict[str, Any], primary_ids: list[int], row: dict[str, Any]
+    tx: Tx,
+    batch: dict[str, Any],
+    primary_ids: list[int],
+    request: IdentifyRequest,
+    row: dict[str, Any],
 ) -> _Seen:
+    # The row's own values (already locked by the batch statement) are the whole value lists.
     one_row = {
         "primaryIds": primary_ids,
-        "rows": [row],
+        "rows": [
+            row_params(
+                row["index"],
+                request,
+                None if request.email is None else 0,
+                None if request.phone is None else 0,
+            )
+        ],
+        "emails": [] if request.email is None else [request.email],
+        "phones": [] if request.phone is None else [request.phone],
         "maxPerIdentifier": batch["maxPerIdentifier"],
         "outbox": batch["outbox"],
+        "ids": batch["ids"],
     }
     result = await tx.run(cypher.LOCK_PRIMARIES_AND_READ, batch=one_row)
     return _seen(await result.single(strict=True))
@@ -438,6 +492,7 @@ def _seen(record: Record) -> _Seen:
             for field, hub in (("email", record["emailHub"]), ("phoneNumber", record["phoneHub"]))
             if hub
         ),
+        record["held"],
     )
 
 

@@ -12,8 +12,9 @@ from typing import Any, LiteralString
 from neo4j import AsyncDriver
 
 from graphdb import cypher
+from graphdb.ids import IdSequence
 from graphdb.ledger import BridgeKind, MergeCause
-from graphdb.requests import IdentifyRequest, row_params
+from graphdb.requests import IdentifyRequest, batch_params
 
 # Values validation never lets through (no @; letters in a phone), so planning never locks a
 # real customer.
@@ -22,34 +23,31 @@ _PHONE = "warm up"
 _MISSING_ID = -1
 
 
-def _row(index: int, email: str | None, phone: str | None) -> dict[str, Any]:
-    return row_params(index, IdentifyRequest(email, phone), contact_id=-1 - index)
-
-
 # The identify statements plan with and without their create step: the contacts made are rolled
-# back at the end, and ids below zero are never handed out.
-_ROWS = [_row(0, _EMAIL, _PHONE), _row(1, _EMAIL + " 2", None), _row(2, None, _PHONE + " 2")]
+# back at the end, and take ids below zero from a sequence of their own, never the real one.
+_IDS = IdSequence("warm up plans", base=-1_000_000, step=-1)
+
+
+def _batch(requests: list[IdentifyRequest]) -> dict[str, Any]:
+    return batch_params(requests, max_per_identifier=50, outbox=False, ids=_IDS)
+
+
 _STATEMENTS: list[tuple[LiteralString, dict[str, Any]]] = [
     (
         cypher.IDENTIFY_BATCH,
         {
-            "batch": {
-                "rows": _ROWS,
-                "emails": sorted(row["email"] for row in _ROWS if row["email"]),
-                "phones": sorted(row["phone"] for row in _ROWS if row["phone"]),
-                "maxPerIdentifier": 50,
-            }
+            "batch": _batch(
+                [
+                    IdentifyRequest(_EMAIL, _PHONE),
+                    IdentifyRequest(_EMAIL + " 2", None),
+                    IdentifyRequest(None, _PHONE + " 2"),
+                ]
+            )
         },
     ),
     (
         cypher.LOCK_PRIMARIES_AND_READ,
-        {
-            "batch": {
-                "primaryIds": [_MISSING_ID],
-                "rows": [_row(3, _EMAIL, _PHONE)],
-                "maxPerIdentifier": 50,
-            }
-        },
+        {"batch": {**_batch([IdentifyRequest(_EMAIL, _PHONE)]), "primaryIds": [_MISSING_ID]}},
     ),
     (cypher.CLUSTER_SIZES, {"sizes": {"primaryIds": [_MISSING_ID]}}),
     (

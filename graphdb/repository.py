@@ -15,7 +15,7 @@ from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession, unit_of_wo
 
 from graphdb import cypher
 from graphdb.batcher import Batcher
-from graphdb.committer import BatchCommitter, IdSource
+from graphdb.committer import BatchCommitter
 from graphdb.conflicts import ConflictRecord, list_conflicts, merge_on_purpose
 from graphdb.driver import ensure_constraints, rolled_back
 from graphdb.erasure import ContactGone, ErasedValue, Erasure, ErasureResult, erase
@@ -26,18 +26,19 @@ from graphdb.idempotency import DEFAULT_HOURS, PURGE_CHUNK, purge_expired
 from graphdb.identify_tx import (
     MOST,
     LinkRules,
+    identify_at_once,
     identify_batch_transaction,
     read_cluster_transaction,
     read_contacts_transaction,
 )
-from graphdb.ids import ContactIdAllocator
+from graphdb.ids import CONTACT_IDS, IdSequence
 from graphdb.ledger import EventRecord, ValueTokens, read_history
 from graphdb.migrations import migrate
 from graphdb.outage import OutageGate
 from graphdb.planning import warm_up_plans
 from graphdb.records import ClusterRecord, ContactRecord, IdentifyRecord, IdentityWarning
 from graphdb.requests import IdentifyRequest
-from graphdb.warm_up import ScratchIds, WarmUpReport, warm_up_runtime
+from graphdb.warm_up import WarmUpReport, new_prefix, scratch_ids, warm_up_runtime
 
 # Limits no warm-up reaches.
 UNCAPPED = LinkRules(max_contacts_per_identifier=MOST, max_cluster_contacts=MOST)
@@ -58,7 +59,6 @@ class RepositoryLimits:
     slot_patience: float = 0.025
     # Requests in one identify transaction at most.
     batch_max: int = 64
-    id_block_size: int = 64
     # Hubs and the cluster cap (docs/rules.md).
     link: LinkRules = field(default_factory=LinkRules)
     # How long an Idempotency-Key's answer is kept (graphdb.idempotency).
@@ -84,37 +84,43 @@ class ContactRepository:
         self._database = database
         self._limits = limits or RepositoryLimits()
         self._events = events or NoEvents()
-        self._ids = ContactIdAllocator(driver, database, self._limits.id_block_size, self._events)
         self._outage = OutageGate(probe=self._probe)
         self._preparing = asyncio.Lock()
         self._ready = False
         # Whether warm_up has run its course (or failed): readiness waits for it.
         self.warmed_up = False
         self._identify_calls = 0
-        self._batcher = self._batcher_of(self._ids, self._events)
+        self._batcher = self._batcher_of(CONTACT_IDS, self._events)
 
     def _batcher_of(
         self,
-        ids: IdSource,
+        ids: IdSequence,
         events: RepositoryEvents,
         link: LinkRules | None = None,
         outbox: bool | None = None,
     ) -> Batcher[IdentifyRequest, IdentifyRecord]:
+        rules = link or self._limits.link
+        outbox = self._outbox if outbox is None else outbox
         # Neo4j ends the transaction itself a little before the caller gives up, so a request
         # that timed out leaves no locks behind it.
-        work = unit_of_work(timeout=self._limits.timeout * 0.9)(
+        server_timeout = self._limits.timeout * 0.9
+        work = unit_of_work(timeout=server_timeout)(
             partial(
                 identify_batch_transaction,
-                rules=link or self._limits.link,
+                rules=rules,
                 key_hours=self._limits.idempotency_hours,
-                outbox=self._outbox if outbox is None else outbox,
+                outbox=outbox,
+                ids=ids,
             )
+        )
+        at_once = partial(
+            identify_at_once, rules=rules, outbox=outbox, ids=ids, server_timeout=server_timeout
         )
         committer = BatchCommitter(
             self._driver,
             self._database,
             work=work,
-            ids=ids,
+            at_once=at_once,
             events=events,
             outage=self._outage,
             timeout=self._limits.timeout,
@@ -158,7 +164,8 @@ class ContactRepository:
         # caps they would make hubs, whose unlinked contacts the clean-up (which follows
         # HAS_EMAIL and HAS_PHONE) would never reach. They run the same statements uncapped.
         # Nor do their events go out: they are deleted with them.
-        scratch = self._batcher_of(ScratchIds(), NoEvents(), UNCAPPED, outbox=False)
+        prefix = new_prefix()
+        scratch = self._batcher_of(scratch_ids(prefix), NoEvents(), UNCAPPED, outbox=False)
         try:
             async with unavailable_as_error(self._events), self._outage.passage():
                 return await warm_up_runtime(
@@ -166,6 +173,7 @@ class ContactRepository:
                     self._database,
                     bound,
                     scratch.submit,
+                    prefix=prefix,
                     traffic=lambda: self._identify_calls,
                 )
         finally:

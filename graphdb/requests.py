@@ -1,13 +1,15 @@
-"""One identify request as the repository queues it, and as a row of a batch transaction."""
+"""One identify request as the repository queues it, and a batch of them as the identify
+statements take it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from graphdb.idempotency import IdempotencyClaim
-from graphdb.ids import IdLender
+from graphdb.ids import IdSequence
 
 
 @dataclass(frozen=True)
@@ -46,18 +48,40 @@ class IdentifyRequest:
         return tuple(keys)
 
 
-@dataclass(frozen=True)
-class BatchRow:
-    request: IdentifyRequest
-    # The id its new contact takes if it makes one: lent on the first run of the transaction,
-    # the same on every retry, given back after the commit if unused.
-    ids: IdLender
+def batch_params(
+    requests: Sequence[IdentifyRequest],
+    *,
+    max_per_identifier: int,
+    outbox: bool,
+    ids: IdSequence,
+) -> dict[str, Any]:
+    """$batch of the identify statements (graphdb.cypher.identify): the rows, and their values
+    sorted, the order they are locked in. A row finds its locked nodes by position."""
+    emails = sorted({request.email for request in requests if request.email is not None})
+    phones = sorted({request.phone for request in requests if request.phone is not None})
+    email_at = {email: position for position, email in enumerate(emails)}
+    phone_at = {phone: position for position, phone in enumerate(phones)}
+    return {
+        "rows": [
+            row_params(
+                index,
+                request,
+                None if request.email is None else email_at[request.email],
+                None if request.phone is None else phone_at[request.phone],
+            )
+            for index, request in enumerate(requests)
+        ],
+        "emails": emails,
+        "phones": phones,
+        "maxPerIdentifier": max_per_identifier,
+        "outbox": outbox,
+        "ids": ids.params(),
+    }
 
-    def params(self, index: int) -> dict[str, Any]:
-        return row_params(index, self.request, self.ids.lend())
 
-
-def row_params(index: int, request: IdentifyRequest, contact_id: int) -> dict[str, Any]:
+def row_params(
+    index: int, request: IdentifyRequest, email_at: int | None, phone_at: int | None
+) -> dict[str, Any]:
     """A row of $batch.rows, as graphdb.cypher.identify reads it."""
     email = request.email if request.email is not None else request.blocked_email
     phone = request.phone if request.phone is not None else request.blocked_phone
@@ -65,13 +89,14 @@ def row_params(index: int, request: IdentifyRequest, contact_id: int) -> dict[st
         "index": index,
         "email": request.email,
         "phone": request.phone,
+        "emailAt": email_at,
+        "phoneAt": phone_at,
         "storedEmail": email,
         "storedPhone": phone,
         "emailBlocked": None if request.blocked_email is None else "blocked",
         "phoneBlocked": None if request.blocked_phone is None else "blocked",
         "emailAsSent": _if_different(request.email_as_sent, email),
         "phoneAsSent": _if_different(request.phone_as_sent, phone),
-        "id": contact_id,
         "createdAt": request.created_at,
         "requestId": request.request_id,
         "emailToken": request.email_token,

@@ -30,7 +30,7 @@ from neo4j import AsyncDriver, AsyncManagedTransaction
 from neo4j.exceptions import ClientError
 
 from graphdb import cypher
-from graphdb.ids import IdLender
+from graphdb.ids import IdSequence
 from graphdb.records import IdentifyRecord
 from graphdb.requests import IdentifyRequest
 
@@ -108,25 +108,11 @@ class WarmUpReport:
         return bool(before) and min(recent) * FASTER >= min(before)
 
 
-class ScratchIds:
-    """Ids below zero, distinct per warm-up, so concurrent warm-ups (other workers, other
-    replicas) never meet on Contact.id's uniqueness lock. An id source for BatchCommitter."""
-
-    def __init__(self) -> None:
-        self._next = -1 - secrets.randbelow(2**40) * 10_000
-
-    async def keep_at_least(self, count: int) -> None:
-        pass  # there are always more
-
-    def lender(self) -> IdLender:
-        return IdLender(self)
-
-    def pop_smallest(self) -> int:
-        self._next -= 1
-        return self._next
-
-    def give_back(self, contact_id: int) -> None:
-        pass
+def scratch_ids(prefix: str) -> IdSequence:
+    """Ids below zero, from a sequence of the warm-up's own (named with its prefix, so the
+    clean-up finds it), from a random point, so concurrent warm-ups (other workers, other
+    replicas) never meet on Contact.id's uniqueness or the real sequence's lock."""
+    return IdSequence(f"{prefix}ids", base=-1 - secrets.randbelow(2**40) * 10_000, step=-1)
 
 
 def new_prefix() -> str:
@@ -140,12 +126,14 @@ async def warm_up_runtime(
     bound: float,
     submit: Submit,
     *,
+    prefix: str,
     traffic: Callable[[], int] = lambda: 0,
 ) -> WarmUpReport:
     """Rounds of scratch traffic through `submit` until Neo4j's compiler falls quiet, real
-    traffic arrives (`traffic` counts requests served), or `bound` seconds have passed. Leaves
-    no scratch data behind, even cancelled. Raises what `submit` and the driver raise."""
-    report = WarmUpReport(new_prefix())
+    traffic arrives (`traffic` counts requests served), or `bound` seconds have passed. Every
+    scratch value starts with `prefix` (new_prefix). Leaves no scratch data behind, even
+    cancelled. Raises what `submit` and the driver raise."""
+    report = WarmUpReport(prefix)
     started = time.monotonic()
     try:
         async with asyncio.timeout(bound) as deadline:
@@ -241,7 +229,11 @@ async def _read_jit(driver: AsyncDriver, database: str, report: WarmUpReport, at
 
 async def _delete_scratch(driver: AsyncDriver, database: str, prefix: str, before: int) -> None:
     async with driver.session(database=database) as session:
-        for statement in (cypher.DELETE_WARM_UP_EMAILS, cypher.DELETE_WARM_UP_PHONES):
+        for statement in (
+            cypher.DELETE_WARM_UP_EMAILS,
+            cypher.DELETE_WARM_UP_PHONES,
+            cypher.DELETE_WARM_UP_SEQUENCES,
+        ):
             deleted = 1
             while deleted:
                 deleted = await session.execute_write(_delete_some, statement, prefix, before)

@@ -57,6 +57,7 @@ from graphdb.cypher.schema import (
 from graphdb.cypher.warm_up import (
     DELETE_WARM_UP_EMAILS,
     DELETE_WARM_UP_PHONES,
+    DELETE_WARM_UP_SEQUENCES,
     JIT_COMPILATION_MILLISECONDS,
 )
 
@@ -67,6 +68,7 @@ __all__ = [
     "CONSTRAINTS",
     "DELETE_WARM_UP_EMAILS",
     "DELETE_WARM_UP_PHONES",
+    "DELETE_WARM_UP_SEQUENCES",
     "DEMOTE_AND_READ",
     "ERASE_VALUES",
     "EXPLAIN_LINK",

@@ -8,51 +8,94 @@ from graphdb.cypher.clusters import (
     OPTIONS,
     contacts_of,
     lock_contacts,
-    lock_values,
 )
 from graphdb.cypher.ledger import EVENT_TIME, MERGED_EVENT, into_outbox
 
 # Identify runs over a batch: `$batch.rows` holds requests whose emails and phones are all
 # distinct (graphdb.batcher never puts two requests sharing one in a batch), each row a map
-# {index, email, phone, id, createdAt}. One statement decides most rows of a batch at once;
+# (graphdb.requests.row_params). One statement decides most rows of a batch at once;
 # Neo4j's per-transaction and per-statement costs are then paid once per batch, not per request.
 # Lists travel inside one map parameter: Neo4j caches a plan per size class of each list
 # parameter (1, 2 to 10, 11 to 100, ...), and planning these statements costs 0.3 to 2 s of its
 # CPU; behind a map every batch size shares one plan.
 
+
 # Every transaction takes its locks in one global order, so that batches in this process, in other
 # worker processes and in other replicas never wait on each other in a cycle:
 # 1. the batch's Email nodes, values ascending ($batch.emails is sorted), then its Phone nodes;
-# 2. the primaries of the clusters they belong to, ids ascending.
+# 2. the primaries of the clusters they belong to, ids ascending;
+# 3. the contact id sequence, last, and only by a statement that creates contacts.
 # MERGE on a uniqueness-constrained value serialises concurrent creators of the same value; the
 # SET/REMOVE pair write-locks an existing node until commit (Neo4j has no explicit lock clause).
-_LOCK_IDENTIFIERS: LiteralString = lock_values("$batch", "MERGE")
-
-
-# For each identifier of `row`, ONE live contact that carries it, and that contact's primary. One
-# contact is enough: all contacts sharing an email or phone are in one cluster (an invariant
-# identify keeps), so the work is constant however big the cluster is. A primary has no outgoing
-# LINKED_TO. The index hint is needed: given LIMIT 1, the planner would rather scan Contact nodes
-# until one matches, which PROFILE showed growing with the database.
-def _primary_via(label: LiteralString, edge: LiteralString, kind: LiteralString) -> LiteralString:
+# The locked nodes are kept, in value order, so that a row reaches its own by position
+# (row.emailAt, row.phoneAt) instead of seeking the index again.
+def _lock_value_nodes(label: LiteralString, values: LiteralString) -> LiteralString:
     return (
         """
-  CALL (row) {
-    OPTIONAL MATCH (value:"""
+CALL () {
+  UNWIND """
+        + values
+        + """ AS value
+  MERGE (node:"""
         + label
-        + """ {value: row."""
-        + kind
-        + """})<-[:"""
+        + """ {value: value})
+  SET node._lock = true
+  REMOVE node._lock
+  WITH node ORDER BY node.value
+  RETURN collect(node) AS """
+        + label.lower()
+        + """Nodes
+}"""
+    )
+
+
+_LOCK_VALUES: LiteralString = (
+    _lock_value_nodes("Email", "$batch.emails") + _lock_value_nodes("Phone", "$batch.phones") + "\n"
+)
+
+
+# For each identifier of a row, whether it is a hub, ONE live contact that carries it, and that
+# contact's primary. One contact is enough: all contacts sharing an email or phone are in one
+# cluster (an invariant identify keeps), so the work is constant however big the cluster is. A
+# primary has no outgoing LINKED_TO. A value already linked to $batch.maxPerIdentifier contacts
+# links no further contact (the row finds no cluster through it): the count is the node's
+# degree, which Neo4j keeps, so a hub costs no more to look at than any other value. The value
+# is locked, so neither its degree nor its carriers can change; only the carrier's primary can
+# (a merge or an erasure relinks it, holding that primary's lock), which the decision checks
+# once the primaries are locked. (Degree counts soft-deleted contacts too: the service deletes
+# none.)
+def _find_via(node: LiteralString, edge: LiteralString, kind: LiteralString) -> LiteralString:
+    return (
+        """
+  OPTIONAL CALL ("""
+        + node
+        + """) {
+    WITH """
+        + node
+        + """ WHERE """
+        + node
+        + """ IS NOT NULL
+    WITH """
+        + node
+        + """, COUNT { ("""
+        + node
+        + """)<-[:"""
+        + edge
+        + """]-() } >= $batch.maxPerIdentifier AS hub
+    OPTIONAL MATCH ("""
+        + node
+        + """)<-[:"""
         + edge
         + """]-(member:Contact)
-    USING INDEX SEEK value:"""
-        + label
-        + """(value)
-    WHERE member.deletedAt IS NULL
-    WITH member LIMIT 1
+    WHERE NOT hub AND member.deletedAt IS NULL
+    WITH hub, member LIMIT 1
     OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
-    WITH member, linked LIMIT 1
-    RETURN coalesce(linked, member) AS via"""
+    WITH hub, member, linked LIMIT 1
+    RETURN hub AS """
+        + kind
+        + """Hub, member AS """
+        + kind
+        + """Member, coalesce(linked, member) AS via"""
         + kind.capitalize()
         + """
   }
@@ -60,62 +103,29 @@ def _primary_via(label: LiteralString, edge: LiteralString, kind: LiteralString)
     )
 
 
-# The same, knowing hubs: a value already linked to $batch.maxPerIdentifier contacts links no
-# further contact (the row finds no cluster through it). The count is the node's degree, which
-# Neo4j keeps, so a hub costs no more to look at than any other value; the identifier is locked,
-# so it cannot move. (Degree counts soft-deleted contacts too: the service deletes none.)
-def _primary_or_hub_via(
-    label: LiteralString, edge: LiteralString, kind: LiteralString
-) -> LiteralString:
-    return (
-        """
-  CALL (row) {
-    OPTIONAL MATCH (value:"""
-        + label
-        + """ {value: row."""
-        + kind
-        + """})
-    USING INDEX SEEK value:"""
-        + label
-        + """(value)
-    WITH value,
-         coalesce(COUNT { (value)<-[:"""
-        + edge
-        + """]-() } >= $batch.maxPerIdentifier, false) AS hub
-    OPTIONAL MATCH (value)<-[:"""
-        + edge
-        + """]-(member:Contact)
-    WHERE NOT hub AND member.deletedAt IS NULL
-    WITH hub, member LIMIT 1
-    OPTIONAL MATCH (member)-[:LINKED_TO]->(linked:Contact)
-    WITH hub, member, linked LIMIT 1
-    RETURN coalesce(linked, member) AS via"""
-        + kind.capitalize()
-        + """, hub AS """
-        + kind
-        + """Hub
-  }
+# Every row's finds, as one list `finds`.
+_FIND_ROWS: LiteralString = (
+    """
+CALL (emailNodes, phoneNodes) {
+  UNWIND $batch.rows AS row
+  WITH row, emailNodes[row.emailAt] AS email, phoneNodes[row.phoneAt] AS phone
 """
-    )
-
-
-# Locking needs only the primaries: one found through a hub is locked for nothing, harmlessly.
-_FIND_PRIMARIES: LiteralString = _primary_via("Email", "HAS_EMAIL", "email") + _primary_via(
-    "Phone", "HAS_PHONE", "phone"
+    + _find_via("email", "HAS_EMAIL", "email")
+    + _find_via("phone", "HAS_PHONE", "phone")
+    + """
+  RETURN collect({row: row, email: email, phone: phone,
+                  emailHub: coalesce(emailHub, false), emailMember: emailMember,
+                  viaEmail: viaEmail, phoneHub: coalesce(phoneHub, false),
+                  phoneMember: phoneMember, viaPhone: viaPhone}) AS finds
+}
+"""
 )
-_FIND_PRIMARIES_AND_HUBS: LiteralString = _primary_or_hub_via(
-    "Email", "HAS_EMAIL", "email"
-) + _primary_or_hub_via("Phone", "HAS_PHONE", "phone")
 
 # The primaries every row found, locked in ascending id order.
-_LOCK_FOUND_PRIMARIES: LiteralString = (
-    """
-CALL () {
-  UNWIND $batch.rows AS row
-"""
-    + _FIND_PRIMARIES
-    + """
-  UNWIND [found IN [viaEmail, viaPhone] WHERE found IS NOT NULL] AS primary
+_LOCK_FOUND_PRIMARIES: LiteralString = """
+CALL (finds) {
+  UNWIND finds AS find
+  UNWIND [found IN [find.viaEmail, find.viaPhone] WHERE found IS NOT NULL] AS primary
   WITH DISTINCT primary
   ORDER BY primary.id
   SET primary._lock = true
@@ -123,46 +133,134 @@ CALL () {
   RETURN collect(primary.id) AS lockedPrimaryIds
 }
 """
-)
 
 _LOCK_GIVEN_PRIMARIES: LiteralString = lock_contacts("$batch.primaryIds")
 
-# After locking, the primaries are read again, since a merge may have demoted one while we
-# waited. A row that touches at most one cluster whose primary is locked (so the cluster is
-# frozen) is decided here: a new value makes the contact in this same statement; nothing new
-# needs no write. Other rows (a merge, or a primary still to lock) are left to the caller.
-# A secondary must never look older than its primary, even if the clock steps back: then it takes
-# the primary's time plus one microsecond. row.id is lent before the statement and given back
-# unused. row.createdAt is null for the service's requests (they happen now) and a historical
-# order's time for `identity import`.
-# Clusters are read only after every row's write (the decisions are collected first), so a row
-# reads its cluster with the contacts its batchmates added to it.
-_DECIDE_CREATE_AND_READ: LiteralString = (
+
+# A primary found through a value still stands once locked: it has no outgoing LINKED_TO (no
+# merge demoted it) and the contact carrying the value still links to it (no erasure split it
+# away). Then its cluster is frozen until the transaction ends.
+def _still_primary(via: LiteralString, member: LiteralString) -> LiteralString:
+    return (
+        "("
+        + via
+        + " IS NULL OR ("
+        + via
+        + ".id IN lockedPrimaryIds AND NOT EXISTS { ("
+        + via
+        + ")-[:LINKED_TO]->(:Contact) } AND ("
+        + member
+        + " = "
+        + via
+        + " OR EXISTS { ("
+        + member
+        + ")-[:LINKED_TO]->("
+        + via
+        + ") })))"
+    )
+
+
+# A row that touches at most one cluster whose primary is locked and still stands (so the
+# cluster is frozen) is decided: a new value makes a contact; nothing new needs no write. Other
+# rows (a merge, or a primary still to lock) are left to the caller. A row that finds no cluster
+# starts one, even when none of its values is new: its values were blocked or hubs, and link
+# nobody.
+_DECIDE: LiteralString = (
     """
-CALL (lockedPrimaryIds) {
-  UNWIND $batch.rows AS row
-"""
-    + _FIND_PRIMARIES_AND_HUBS
+CALL (lockedPrimaryIds, finds) {
+  UNWIND finds AS find
+  WITH lockedPrimaryIds, find, find.row AS row, find.viaEmail AS viaEmail,
+       find.viaPhone AS viaPhone, find.emailMember AS emailMember,
+       find.phoneMember AS phoneMember
+  WITH find, row, viaEmail, viaPhone, coalesce(viaEmail, viaPhone) AS found,
+       """
+    + _still_primary("viaEmail", "emailMember")
     + """
-  WITH lockedPrimaryIds, row, viaEmail, emailHub, viaPhone, phoneHub,
-       coalesce(viaEmail, viaPhone) AS found,
-       (row.email IS NOT NULL AND NOT emailHub AND viaEmail IS NULL)
-         OR (row.phone IS NOT NULL AND NOT phoneHub AND viaPhone IS NULL) AS bringsNew
-  WITH row, viaEmail, emailHub, viaPhone, phoneHub, found, bringsNew,
+       AND """
+    + _still_primary("viaPhone", "phoneMember")
+    + """ AS held,
+       (row.email IS NOT NULL AND NOT find.emailHub AND viaEmail IS NULL)
+         OR (row.phone IS NOT NULL AND NOT find.phoneHub AND viaPhone IS NULL) AS bringsNew
+  WITH find, found, bringsNew, held,
        found IS NULL
-         OR ((viaEmail IS NULL OR viaPhone IS NULL OR viaEmail = viaPhone)
-             AND found.id IN lockedPrimaryIds) AS decided
-  // A row that finds no cluster starts one, even when none of its values is new: its values
-  // were blocked or hubs, and link nobody.
-  CALL (row, found, viaEmail, bringsNew, decided, emailHub, phoneHub) {
-    UNWIND CASE WHEN decided AND (bringsNew OR found IS NULL) THEN [found] ELSE [] END AS primary
-    WITH row, primary,
-         coalesce(row.createdAt, datetime.truncate('microsecond', datetime.statement())) AS now
-    WITH row, primary,
+         OR (held AND (viaEmail IS NULL OR viaPhone IS NULL OR viaEmail = viaPhone)) AS decided
+  RETURN collect(find {.*, found: found, held: held, decided: decided,
+                       creates: decided AND (bringsNew OR found IS NULL)}) AS decisions
+}
+"""
+)
+
+# The contact ids, taken from the sequence ($batch.ids names it) by the statement that makes the
+# contacts, as its last lock: a contact whose request started after another's was answered gets
+# a larger id whatever process served each (the other's transaction had committed its ids), ids
+# stay dense (one that does not commit takes none), and the lock is held only for the rest of
+# the statement and the commit. The batch takes its ids at once, in row order. Their time is
+# read after the lock, so ids and creation times grow together.
+_TAKE_IDS: LiteralString = """
+WITH lockedPrimaryIds, decisions, size([decision IN decisions WHERE decision.creates]) AS making
+OPTIONAL CALL (making) {
+  WITH making WHERE making > 0
+  MERGE (sequence:ContactIdSequence {name: $batch.ids.sequence})
+  ON CREATE SET sequence.next = 1
+  SET sequence.next = sequence.next + making
+  RETURN sequence.next - making AS firstId,
+         datetime.truncate('microsecond', datetime.realtime()) AS madeAt
+}
+"""
+
+
+# The new contact links through the value bound to `node` unless it is a hub. The value is flagged
+# a hub (for Neo4j Browser and the checker) once it reaches the cap, or when a contact is refused
+# a link through it (the cap may have been lowered since).
+def _link_value(node: LiteralString, edge: LiteralString) -> LiteralString:
+    return (
+        """
+    FOREACH (_ IN CASE WHEN """
+        + node
+        + """ IS NULL OR decision."""
+        + node
+        + """Hub THEN [] ELSE [1] END |
+      CREATE (contact)-[:"""
+        + edge
+        + """]->("""
+        + node
+        + """))
+    FOREACH (_ IN CASE WHEN """
+        + node
+        + """ IS NOT NULL
+                            AND COUNT { ("""
+        + node
+        + """)<-[:"""
+        + edge
+        + """]-() } >= $batch.maxPerIdentifier
+                       THEN [1] ELSE [] END |
+      SET """
+        + node
+        + """.hub = true)"""
+    )
+
+
+# Each creating row's contact: a secondary must never look older than its primary, even if the
+# clock steps back: then it takes the primary's time plus one microsecond. row.createdAt is null
+# for the service's requests (they happen now) and a historical order's time for `identity
+# import`. Clusters are read only after every row's write (the decisions are collected first),
+# so a row reads its cluster with the contacts its batchmates added to it.
+_CREATE_AND_READ: LiteralString = (
+    """
+CALL (decisions, firstId, madeAt) {
+  UNWIND range(0, size(decisions) - 1) AS position
+  WITH decisions[position] AS decision, madeAt,
+       firstId + size([earlier IN decisions[..position] WHERE earlier.creates]) AS number
+  CALL (decision, madeAt, number) {
+    WITH decision, madeAt, number
+    WHERE decision.creates
+    WITH decision, number, decision.row AS row, decision.found AS primary,
+         coalesce(decision.row.createdAt, madeAt) AS now
+    WITH decision, number, row, primary,
          CASE WHEN primary IS NOT NULL AND primary.createdAt >= now
               THEN primary.createdAt + duration({microseconds: 1}) ELSE now END AS createdAt
     CREATE (contact:Contact {
-      id: row.id,
+      id: $batch.ids.base + $batch.ids.step * number,
       linkPrecedence: CASE WHEN primary IS NULL THEN 'primary' ELSE 'secondary' END,
       createdAt: createdAt,
       updatedAt: createdAt
@@ -170,8 +268,9 @@ CALL (lockedPrimaryIds) {
     // What the contact carries but does not link through says why: 'blocked' or 'hub'.
     SET contact.email = row.storedEmail, contact.phoneNumber = row.storedPhone,
         contact.emailAsSent = row.emailAsSent, contact.phoneNumberAsSent = row.phoneAsSent,
-        contact.emailUnlinked = CASE WHEN emailHub THEN 'hub' ELSE row.emailBlocked END,
-        contact.phoneNumberUnlinked = CASE WHEN phoneHub THEN 'hub' ELSE row.phoneBlocked END
+        contact.emailUnlinked = CASE WHEN decision.emailHub THEN 'hub' ELSE row.emailBlocked END,
+        contact.phoneNumberUnlinked = CASE WHEN decision.phoneHub THEN 'hub'
+                                           ELSE row.phoneBlocked END
     // Such a contact is found by its values only through the label's indexes (erasure).
     FOREACH (_ IN CASE WHEN contact.emailUnlinked IS NULL AND contact.phoneNumberUnlinked IS NULL
                        THEN [] ELSE [1] END |
@@ -187,57 +286,47 @@ CALL (lockedPrimaryIds) {
     + """,
       kind: CASE WHEN primary IS NULL THEN 'CREATED' ELSE 'LINKED' END,
       requestId: row.requestId,
-      contactIds: [row.id],
-      primaryAfter: coalesce(primary.id, row.id),
+      contactIds: [contact.id],
+      primaryAfter: coalesce(primary.id, contact.id),
       bridgeKind: CASE WHEN primary IS NULL THEN null
-                       WHEN viaEmail IS NOT NULL THEN 'email' ELSE 'phone' END,
+                       WHEN decision.viaEmail IS NOT NULL THEN 'email' ELSE 'phone' END,
       bridgeHash: CASE WHEN primary IS NULL THEN null
-                       WHEN viaEmail IS NOT NULL THEN row.emailToken ELSE row.phoneToken END
+                       WHEN decision.viaEmail IS NOT NULL THEN row.emailToken
+                       ELSE row.phoneToken END
     })-[:ABOUT]->(contact)
     // Out to the webhooks too, when they are configured (graphdb.outbox).
     """
     + into_outbox("$batch.outbox")
     + """
-    WITH row, contact
-    // The value is flagged a hub (for Neo4j Browser and the checker) once it reaches the cap,
-    // or when a contact is refused a link through it (the cap may have been lowered since).
-    CALL (row, contact, emailHub) {
-      MATCH (email:Email {value: row.email})
-      FOREACH (_ IN CASE WHEN emailHub THEN [] ELSE [1] END |
-        CREATE (contact)-[:HAS_EMAIL]->(email))
-      WITH email
-      WHERE COUNT { (email)<-[:HAS_EMAIL]-() } >= $batch.maxPerIdentifier
-      SET email.hub = true
-    }
-    CALL (row, contact, phoneHub) {
-      MATCH (phone:Phone {value: row.phone})
-      FOREACH (_ IN CASE WHEN phoneHub THEN [] ELSE [1] END |
-        CREATE (contact)-[:HAS_PHONE]->(phone))
-      WITH phone
-      WHERE COUNT { (phone)<-[:HAS_PHONE]-() } >= $batch.maxPerIdentifier
-      SET phone.hub = true
-    }
+    WITH decision, contact, decision.email AS email, decision.phone AS phone
+    """
+    + _link_value("email", "HAS_EMAIL")
+    + _link_value("phone", "HAS_PHONE")
+    + """
     RETURN collect(contact) AS made
   }
-  WITH row, viaEmail, emailHub, viaPhone, phoneHub, found, decided, made[0] AS created
+  WITH decision, made[0] AS created, decision.found AS found
   RETURN collect({
-    index: row.index,
-    emailHub: emailHub,
-    phoneHub: phoneHub,
+    index: decision.row.index,
+    emailHub: decision.emailHub,
+    phoneHub: decision.phoneHub,
     // A primary's age, for a merge to pick the oldest, as microseconds since the epoch: the
     // driver makes a costly object of every time it receives (a quarter of an import's CPU).
     // (epochMillis floors, so this is exact before 1970 too; epochSeconds would not be.)
-    viaEmail: viaEmail {.id,
-                        createdAt: viaEmail.createdAt.epochMillis * 1000
-                                   + viaEmail.createdAt.microsecond % 1000},
-    viaPhone: viaPhone {.id,
-                        createdAt: viaPhone.createdAt.epochMillis * 1000
-                                   + viaPhone.createdAt.microsecond % 1000},
+    viaEmail: CASE WHEN decision.viaEmail IS NULL THEN null ELSE {
+      id: decision.viaEmail.id,
+      createdAt: decision.viaEmail.createdAt.epochMillis * 1000
+                 + decision.viaEmail.createdAt.microsecond % 1000} END,
+    viaPhone: CASE WHEN decision.viaPhone IS NULL THEN null ELSE {
+      id: decision.viaPhone.id,
+      createdAt: decision.viaPhone.createdAt.epochMillis * 1000
+                 + decision.viaPhone.createdAt.microsecond % 1000} END,
+    held: decision.held,
     created: created {.id, .linkPrecedence},
-    primary: CASE WHEN decided THEN coalesce(found, created) END
-  }) AS decisions
+    primary: CASE WHEN decision.decided THEN coalesce(found, created) END
+  }) AS made
 }
-UNWIND decisions AS decision
+UNWIND made AS decision
 WITH lockedPrimaryIds, decision, decision.primary AS primary
 RETURN decision.index AS index,
        lockedPrimaryIds,
@@ -245,19 +334,24 @@ RETURN decision.index AS index,
        decision.viaPhone AS viaPhone,
        decision.emailHub AS emailHub,
        decision.phoneHub AS phoneHub,
+       decision.held AS held,
        decision.created AS created,"""
     + CLUSTER_COLUMNS
 )
 
-# Step one of a batch: lock every row's identifiers, then the primaries of their clusters, then
-# decide each row that can be decided. One record per row.
+_DECIDE_CREATE_AND_READ: LiteralString = _DECIDE + _TAKE_IDS + _CREATE_AND_READ
+
+# Step one of a batch: lock every row's identifiers, find their clusters, lock those clusters'
+# primaries, then decide, create and read each row that can be decided. One record per row.
 IDENTIFY_BATCH: LiteralString = (
-    OPTIONS + _LOCK_IDENTIFIERS + _LOCK_FOUND_PRIMARIES + _DECIDE_CREATE_AND_READ
+    OPTIONS + _LOCK_VALUES + _FIND_ROWS + _LOCK_FOUND_PRIMARIES + _DECIDE_CREATE_AND_READ
 )  # fmt: skip
 
-# For one row ($batch.rows holds just it) the batch left undecided: lock the primaries it found (the
-# transaction may hold others already), read again, decide if it can.
-LOCK_PRIMARIES_AND_READ: LiteralString = OPTIONS + _LOCK_GIVEN_PRIMARIES + _DECIDE_CREATE_AND_READ
+# For one row ($batch.rows holds just it) the batch left undecided: lock the primaries it found
+# (the transaction may hold others already, and its values), find again, decide if it can.
+LOCK_PRIMARIES_AND_READ: LiteralString = (
+    OPTIONS + _LOCK_GIVEN_PRIMARIES + _LOCK_VALUES + _FIND_ROWS + _DECIDE_CREATE_AND_READ
+)
 
 # How many contacts a merge of these clusters would make.
 CLUSTER_SIZES: LiteralString = OPTIONS + contacts_of("$sizes.primaryIds")

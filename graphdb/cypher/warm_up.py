@@ -30,6 +30,16 @@ DETACH DELETE event, contact, phone
 RETURN count(DISTINCT phone) AS deleted
 """
 
+# The id sequences of the same warm-ups (graphdb.warm_up.scratch_ids), named like their values.
+DELETE_WARM_UP_SEQUENCES: LiteralString = """
+MATCH (sequence:ContactIdSequence)
+WHERE sequence.name STARTS WITH $prefix
+  AND toInteger(split(sequence.name, ' ')[2]) < $before
+WITH sequence LIMIT 100
+DELETE sequence
+RETURN count(sequence) AS deleted
+"""
+
 # How long Neo4j's JVM has spent compiling, in ms: what a fresh server spends most of its CPU on.
 JIT_COMPILATION_MILLISECONDS: LiteralString = """
 CALL dbms.queryJmx('java.lang:type=Compilation') YIELD attributes

@@ -39,7 +39,6 @@ class Settings:
     warm_up_seconds: float
     request_timeout: float
     max_body_bytes: int
-    id_block_size: int
     log_level: str
     # "json": one JSON object a line, for log pipelines; "text": plain lines, for reading.
     log_format: str
@@ -120,7 +119,6 @@ class Settings:
             warm_up_seconds=config("WARM_UP_SECONDS", cast=float, default=60.0),
             request_timeout=config("REQUEST_TIMEOUT", cast=float, default=10.0),
             max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=64 * 1024),
-            id_block_size=config("ID_BLOCK_SIZE", cast=_positive, default=64),
             log_level=config("LOG_LEVEL", default="info"),
             log_format=config("LOG_FORMAT", cast=_log_format, default="json"),
             workers=config("WORKERS", cast=_positive, default=1),

@@ -42,7 +42,6 @@ def build_repository(
         timeout=settings.request_timeout,
         max_in_flight=settings.neo4j_max_in_flight,
         batch_max=settings.identify_batch_max,
-        id_block_size=settings.id_block_size,
         link=LinkRules(
             max_contacts_per_identifier=settings.max_contacts_per_identifier,
             max_cluster_contacts=settings.max_cluster_contacts,

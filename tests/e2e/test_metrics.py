@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession
 from neo4j.exceptions import ServiceUnavailable
 
 from graphdb import repository as repository_module
 from graphdb.driver import Neo4jConnection
-from graphdb.identify_tx import identify_batch_transaction
+from graphdb.identify_tx import identify_at_once, identify_batch_transaction
 from resolvers.runtime.settings import Settings
 from tests.support.app import app_client
 from tests.support.metrics import scrape, value
@@ -101,17 +101,50 @@ def _fails_first_run(
     return flaky
 
 
-async def test_a_transaction_the_driver_runs_again_counts_as_a_retry(
-    neo4j: Neo4jConnection, settings: Settings, driver: AsyncDriver, monkeypatch: pytest.MonkeyPatch
+def _at_once_fails_first(work: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    runs = 0
+
+    async def flaky(session: AsyncSession, *args: Any, **kwargs: Any) -> Any:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            # As a connection dropped before the statement reached Neo4j would.
+            raise ServiceUnavailable("connection dropped (injected by the test)")
+        return await work(session, *args, **kwargs)
+
+    return flaky
+
+
+@pytest.mark.parametrize(
+    ("function", "headers"),
+    [
+        # A request alone goes first as the auto-commit statement; the managed transaction
+        # runs it again.
+        pytest.param("identify_at_once", {}, id="auto_commit_statement"),
+        # A request with an Idempotency-Key takes the managed transaction, which the driver
+        # runs again.
+        pytest.param("identify_batch_transaction", {"Idempotency-Key": "retry-1"}, id="managed"),
+    ],
+)
+async def test_a_transaction_run_again_counts_as_a_retry(
+    neo4j: Neo4jConnection,
+    settings: Settings,
+    driver: AsyncDriver,
+    monkeypatch: pytest.MonkeyPatch,
+    function: str,
+    headers: dict[str, str],
 ) -> None:
-    monkeypatch.setattr(
-        repository_module,
-        "identify_batch_transaction",
-        _fails_first_run(identify_batch_transaction),
-    )
+    if function == "identify_at_once":
+        monkeypatch.setattr(repository_module, function, _at_once_fails_first(identify_at_once))
+    else:
+        monkeypatch.setattr(
+            repository_module, function, _fails_first_run(identify_batch_transaction)
+        )
     async with app_client(settings, neo4j) as client:
         before = await scrape(client)
-        response = await client.post("/identify", json={"email": "doc@hillvalley.edu"})
+        response = await client.post(
+            "/identify", json={"email": "doc@hillvalley.edu"}, headers=headers
+        )
         after = await scrape(client)
 
     assert response.status_code == 200

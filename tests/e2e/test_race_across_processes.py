@@ -4,7 +4,9 @@ docs/rules.md."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -28,9 +30,12 @@ from tests.support.service import Service, start_all, stop_all
 # Neo4j's locks, taken in one global order, keep identify correct.
 ONE_SERVICE_TWO_WORKERS = pytest.param((1, 2), id="one_service_two_workers")
 TWO_SERVICES = pytest.param((2, 1), id="two_services")
+TWO_SERVICES_TWO_WORKERS = pytest.param((2, 2), id="two_services_two_workers")
 # A bound that turns a hang (a lock wait between processes that never ends, say) into a failure;
 # the race takes a few seconds.
 RACE_WITHIN_SECONDS = 120
+# Sequential requests at most before every worker of two services has answered one.
+MOST_SEQUENTIAL = 400
 
 
 @dataclass
@@ -133,4 +138,56 @@ async def test_identical_new_requests_split_across_services_create_one_contact(
     assert len({str(r.json()) for r in responses}) == 1
     assert len(processes.identify_pids()) == 2
     assert await _count_contacts(driver, database) == 1
+    assert await check_graph(driver, database) == []
+
+
+@dataclass(frozen=True)
+class _Made:
+    """One contact a request made, and when (the test's clock) the request went and came back."""
+
+    id: int
+    sent: float
+    answered: float
+
+
+async def _make(client: httpx.AsyncClient, email: str) -> _Made:
+    sent = time.monotonic()
+    response = await client.post("/identify", json={"email": email})
+    answered = time.monotonic()
+    assert response.status_code == 200
+    contact = response.json()["contact"]
+    assert contact["secondaryContactIds"] == []
+    return _Made(contact["primaryContatctId"], sent, answered)
+
+
+@pytest.mark.parametrize("processes", [TWO_SERVICES_TWO_WORKERS], indirect=True)
+async def test_ids_grow_in_creation_order_across_services_and_workers(
+    processes: Processes, driver: AsyncDriver, database: str
+) -> None:
+    """The legacy contract: a contact whose request started after another contact's request was
+    answered has the larger id, whichever worker of whichever service made each."""
+    names = (f"order{n}@example.com" for n in itertools.count())
+    made: list[_Made] = []
+    async with AsyncExitStack() as stack, asyncio.timeout(RACE_WITHIN_SECONDS):
+        clients = await _clients(stack, processes)
+        # One after another, each on a new connection to the other service in turn, until
+        # every worker of both services has made some (the kernel picks the worker).
+        while len(made) < 60 or len(processes.identify_pids()) < 4:
+            assert len(made) < MOST_SEQUENTIAL, "not every worker answered"
+            made.append(await _make(clients[len(made) % 2], next(names)))
+        sequential_count = len(made)
+        # Then rounds of concurrent ones, which may interleave among themselves.
+        for _ in range(10):
+            made += await asyncio.gather(*(_make(clients[n % 2], next(names)) for n in range(16)))
+
+    sequential = [each.id for each in made[:sequential_count]]
+    assert sequential == sorted(sequential)
+    assert len({each.id for each in made}) == len(made)
+    later = [
+        (before.id, after.id)
+        for before in made
+        for after in made
+        if after.sent > before.answered and after.id < before.id
+    ]
+    assert later == []
     assert await check_graph(driver, database) == []

@@ -9,9 +9,8 @@ from neo4j import AsyncDriver
 from graphdb.consistency import check_graph
 from graphdb.driver import ensure_constraints
 from graphdb.identify_tx import identify_batch_transaction
-from graphdb.ids import ContactIdAllocator, IdLender
 from graphdb.records import ClusterRecord, IdentifyOutcome, IdentifyRecord
-from graphdb.requests import BatchRow, IdentifyRequest
+from graphdb.requests import IdentifyRequest
 from tests.support.batches import Request, keys_of, model_primary_of, requests, with_distinct_keys
 from tests.support.database import wipe
 from tests.support.model import Answer, IdRenaming, ReferenceModel
@@ -33,18 +32,15 @@ def _as_answer(cluster: ClusterRecord, renaming: IdRenaming, expected: Answer) -
 
 
 async def _commit_batch(
-    driver: AsyncDriver, database: str, allocator: ContactIdAllocator, batch: list[Request]
+    driver: AsyncDriver, database: str, batch: list[Request]
 ) -> list[IdentifyRecord]:
-    """One transaction, as the repository commits a batch, ids settled as it settles them."""
-    await allocator.keep_at_least(len(batch))
-    rows = [BatchRow(IdentifyRequest(email, phone), IdLender(allocator)) for email, phone in batch]
+    """One transaction, as the repository commits a batch it cannot decide at once."""
+    rows = [IdentifyRequest(email, phone) for email, phone in batch]
     async with driver.session(database=database) as session:
         outcomes = await session.execute_write(identify_batch_transaction, rows)
     # No request carries an idempotency key, so none is refused.
     records = [record for record in outcomes if isinstance(record, IdentifyRecord)]
     assert len(records) == len(rows)
-    for row, record in zip(rows, records, strict=True):
-        row.ids.settle(used=record.outcome.created)
     return records
 
 
@@ -61,8 +57,6 @@ async def test_each_row_answers_its_cluster_as_the_batch_left_it(
     await wipe(driver, database)
     # The statements' index hints need the uniqueness constraints; nothing here ran prepare().
     await ensure_constraints(driver, database)
-    # A fresh allocator for the fresh graph: the wipe reset the id sequence.
-    allocator = ContactIdAllocator(driver, database)
     model = ReferenceModel()
     renaming = IdRenaming()
     for batch in sequence:
@@ -70,7 +64,7 @@ async def test_each_row_answers_its_cluster_as_the_batch_left_it(
         assert all(
             keys_of(a).isdisjoint(keys_of(b)) for i, a in enumerate(batch) for b in batch[:i]
         )
-        records = await _commit_batch(driver, database, allocator, batch)
+        records = await _commit_batch(driver, database, batch)
         outcomes = [_model_outcome(model, request) for request in batch]
         # Every answer is the cluster at the end of the transaction, so the model's state after
         # the whole batch, not after the row, is what a row must see.

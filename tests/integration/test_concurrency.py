@@ -9,7 +9,6 @@ import httpx
 from neo4j import AsyncDriver
 
 from graphdb.consistency import check_graph
-from graphdb.ids import ContactIdAllocator
 from graphdb.repository import ContactRepository
 from tests.support.race import (
     CLIENTS,
@@ -78,9 +77,22 @@ async def test_concurrent_merges_of_a_chain_of_clusters_leave_one_primary(
     assert await check_graph(driver, database) == []
 
 
-async def test_concurrent_id_reservations_never_overlap(driver: AsyncDriver, database: str) -> None:
-    allocators = [ContactIdAllocator(driver, database, block_size=5) for _ in range(8)]
-    await asyncio.gather(*(a.keep_at_least(12) for a in allocators))
+async def test_concurrent_batches_of_several_repositories_take_dense_distinct_ids(
+    driver: AsyncDriver, database: str
+) -> None:
+    # Four repositories stand for four service processes: each batches its own requests, and
+    # every batch takes its ids from the one sequence in Neo4j.
+    repositories = [ContactRepository(driver, database) for _ in range(4)]
+    try:
+        records = await asyncio.gather(
+            *(
+                repositories[n % 4].identify(f"dense{n}@example.com", f"55501{n:04d}")
+                for n in range(60)
+            )
+        )
+    finally:
+        for repository in repositories:
+            await repository.close()
 
-    taken = [a.pop_smallest() for a in allocators for _ in range(12)]
-    assert len(set(taken)) == len(taken)
+    ids = sorted(record.cluster.primary.id for record in records)
+    assert ids == list(range(1, 61))

@@ -11,32 +11,29 @@ from neo4j import AsyncDriver
 from bench.seed import customer_email, customer_phone, seed_big_cluster, seed_customers
 from graphdb import cypher
 from graphdb.driver import ensure_constraints
+from graphdb.ids import CONTACT_IDS
 from graphdb.ledger import BridgeKind, MergeCause
-from graphdb.requests import IdentifyRequest, row_params
+from graphdb.requests import IdentifyRequest, batch_params
 
 CUSTOMERS = 3_000
 BIG_CLUSTER = 2_000
 SEEDED_AT = datetime(2020, 1, 1, tzinfo=UTC)
 
-_ROW = row_params(0, IdentifyRequest(customer_email(1), customer_phone(1)), contact_id=1)
-_ROWS = [_ROW, row_params(1, IdentifyRequest("new@example.com", None), contact_id=2)]
+_REQUEST = IdentifyRequest(customer_email(1), customer_phone(1))
+_BATCH = batch_params(
+    [_REQUEST, IdentifyRequest("new@example.com", None)],
+    max_per_identifier=50,
+    outbox=False,
+    ids=CONTACT_IDS,
+)
+_ONE_ROW = batch_params([_REQUEST], max_per_identifier=50, outbox=False, ids=CONTACT_IDS)
 # Parameters of the shapes the service sends (graphdb.identify_tx, graphdb.warm_up); a plan
 # depends on their types, not their values.
 STATEMENTS: dict[str, tuple[LiteralString, dict[str, Any]]] = {
-    "IDENTIFY_BATCH": (
-        cypher.IDENTIFY_BATCH,
-        {
-            "batch": {
-                "rows": _ROWS,
-                "emails": sorted(row["email"] for row in _ROWS if row["email"]),
-                "phones": sorted(row["phone"] for row in _ROWS if row["phone"]),
-                "maxPerIdentifier": 50,
-            }
-        },
-    ),
+    "IDENTIFY_BATCH": (cypher.IDENTIFY_BATCH, {"batch": _BATCH}),
     "LOCK_PRIMARIES_AND_READ": (
         cypher.LOCK_PRIMARIES_AND_READ,
-        {"batch": {"primaryIds": [1, 3], "rows": [_ROW], "maxPerIdentifier": 50}},
+        {"batch": {**_ONE_ROW, "primaryIds": [1, 3]}},
     ),
     "CLUSTER_SIZES": (cypher.CLUSTER_SIZES, {"sizes": {"primaryIds": [1, 3]}}),
     "RELINK_SECONDARIES": (

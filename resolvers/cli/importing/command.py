@@ -93,7 +93,6 @@ async def _import(
         timeout=max(settings.request_timeout, IMPORT_TIMEOUT),
         max_in_flight=settings.neo4j_max_in_flight,
         batch_max=settings.identify_batch_max,
-        id_block_size=settings.id_block_size,
     )
     todo = len(orders.rows) - checkpoint.done
     if limit is not None:
