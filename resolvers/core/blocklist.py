@@ -123,8 +123,12 @@ class Blocklist:
         )
 
 
+_NOT_DIGITS = re.compile(r"[^0-9]+")
+
+
 def _digits(text: str) -> str:
-    return "".join(char for char in text if char.isdigit() and char.isascii())
+    """The ASCII digits of `text`, in order."""
+    return _NOT_DIGITS.sub("", text)
 
 
 def _one_digit_repeated(digits: str) -> bool:

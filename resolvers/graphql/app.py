@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -17,6 +18,7 @@ from resolvers.core.access import Caller, Scope
 from resolvers.core.identifiers import IdentifierRules
 from resolvers.graphql.ledger_feed import LedgerFeed
 from resolvers.graphql.transport import http_error_response, refusal
+from resolvers.runtime import json_body
 from resolvers.web_assets.server import GRAPHIQL, local_graphiql_page
 
 
@@ -61,6 +63,12 @@ class GraphQLApp(GraphQL[RequestContext, None]):
                 # plain text, and GraphQL clients read JSON errors.
                 response = http_error_response(error.status_code, error.reason)
         await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return json_body.loads(data)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     async def get_context(  # type: ignore[override]
         self, request: Request | WebSocket, response: Response | None

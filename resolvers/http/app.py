@@ -30,14 +30,12 @@ from resolvers.http.browser_guide import browser_origins, guide_endpoint, style_
 from resolvers.http.errors import handle_error
 from resolvers.http.health import healthz, readyz
 from resolvers.http.metrics import Neo4jMetrics, WebhookMetrics, metrics_endpoint
-from resolvers.http.middleware.authentication import Authentication
-from resolvers.http.middleware.body_limit import BodySizeLimit
-from resolvers.http.middleware.request_log import RequestLog
-from resolvers.http.middleware.scoped_cors import ScopedCors
-from resolvers.http.middleware.trusted_hosts import TrustedHosts
-from resolvers.http.middleware.unexpected_errors import UnexpectedErrors
+from resolvers.http.middleware.authentication import Admission
+from resolvers.http.middleware.body_limit import BodyLimit
+from resolvers.http.middleware.gateway import Gateway
+from resolvers.http.middleware.trusted_hosts import HostCheck
 from resolvers.rest.errors import ApiError
-from resolvers.rest.identify import identify_endpoint
+from resolvers.rest.identify import IdentifyEndpoint
 from resolvers.rest.openapi import openapi_endpoint
 from resolvers.runtime.settings import Settings
 from resolvers.runtime.webhooks import WebhookDeliverer
@@ -174,7 +172,7 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
         # the GraphQL shape.
         Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),
-        Route("/identify", identify_endpoint, methods=["POST"]),
+        Route("/identify", IdentifyEndpoint(), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
@@ -193,32 +191,21 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[
-            Middleware(RequestLog),
             Middleware(
-                TrustedHosts,
-                allowed_hosts=settings.allowed_hosts,
-                open_paths=OPEN_PATHS,
-            ),
-            Middleware(UnexpectedErrors),
-            Middleware(
-                ScopedCors,
+                Gateway,
+                hosts=HostCheck(settings.allowed_hosts),
+                open_to_any_host=OPEN_PATHS,
+                admission=Admission(
+                    required=settings.auth_required,
+                    open_paths=OPEN_PATHS + (DEV_TOOL_PATHS if settings.dev_tools_exposed else ()),
+                    open_prefixes=(
+                        BROWSER_GUIDE_PREFIX,
+                        *(DEV_TOOL_PREFIXES if settings.dev_tools_exposed else ()),
+                    ),
+                ),
+                body=BodyLimit(settings.max_body_bytes, settings.body_read_timeout),
                 api_origins=settings.cors_allow_origins,
                 browser_origins=browser_origins(settings),
-            ),
-            # Before the body is read: a caller without a key costs no more than its headers.
-            Middleware(
-                Authentication,
-                required=settings.auth_required,
-                open_paths=OPEN_PATHS + (DEV_TOOL_PATHS if settings.dev_tools_exposed else ()),
-                open_prefixes=(
-                    BROWSER_GUIDE_PREFIX,
-                    *(DEV_TOOL_PREFIXES if settings.dev_tools_exposed else ()),
-                ),
-            ),
-            Middleware(
-                BodySizeLimit,
-                max_bytes=settings.max_body_bytes,
-                read_timeout=settings.body_read_timeout,
             ),
         ],
         exception_handlers={

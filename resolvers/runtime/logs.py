@@ -6,12 +6,15 @@ log_scrub.py."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Mapping
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TextIO
 
+import orjson
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
@@ -42,9 +45,54 @@ _ExcInfo = _Raised | tuple[None, None, None]
 
 
 class _Installed:
-    """The hash the configured handler uses: logging is process-wide, and so is its key."""
+    """The hash the configured handler uses: logging is process-wide, and so is its key. And the
+    handler itself when it writes JSON, for access lines (log_access)."""
 
     log_hash: LogHash | None = None
+    json_handler: logging.StreamHandler[TextIO] | None = None
+
+
+def log_access(logger_name: str, message: str, fields: dict[str, object]) -> None:
+    """One access line, at INFO on `logger_name`. Its fields are safe by construction (a
+    validated request id, a route template, a status, keyed hashes), but for an API key's name,
+    which an operator chose and which goes through the net. While configure_logging's JSON
+    handler is the only one, the line is serialised here (orjson) and written to its stream at
+    once: a tenth of what the logging machinery costs (a record, its copy, the formatter, the
+    net over every field), on every request. Any other set-up gets it through logging."""
+    logger = logging.getLogger(logger_name)
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    handler = _Installed.json_handler
+    root = logging.getLogger()
+    direct = (
+        handler is not None
+        and _Installed.log_hash is not None
+        and len(root.handlers) == 1
+        and root.handlers[0] is handler
+        and logger.propagate
+        and not logger.handlers
+    )
+    if not direct or handler is None or _Installed.log_hash is None:
+        logger.info(message, extra=fields)
+        return
+    if isinstance(key := fields.get("key"), str):
+        fields = {**fields, "key": scrub(key, _Installed.log_hash)}
+    line = orjson.dumps(
+        {
+            "level": "INFO",
+            "logger": logger_name,
+            "pid": os.getpid(),
+            "message": message,
+            **fields,
+            "time": datetime.now(UTC).isoformat(),
+        }
+    )
+    handler.acquire()
+    try:
+        handler.stream.write(line.decode() + "\n")
+        handler.flush()
+    finally:
+        handler.release()
 
 
 def note_outcome(outcome: str) -> None:
@@ -175,8 +223,10 @@ def configure_logging(
     level: str, stream: TextIO = sys.stderr, log_format: str = "json", *, log_hash: LogHash
 ) -> logging.Handler:
     handler = logging.StreamHandler(stream)
+    _Installed.json_handler = None
     if log_format == "json":
         handler.setFormatter(HashingJsonFormatter(log_hash))
+        _Installed.json_handler = handler
     else:
         handler.setFormatter(
             HashingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", log_hash)

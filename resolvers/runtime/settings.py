@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,8 @@ class Settings:
     log_level: str
     # "json": one JSON object a line, for log pipelines; "text": plain lines, for reading.
     log_format: str
-    # uvicorn worker processes; each keeps its own pool of Neo4j connections.
+    # uvicorn worker processes ("auto": one per core this process may use); each keeps its own
+    # pool of Neo4j connections.
     workers: int
     # Where worker processes share their metrics; unset with WORKERS > 1: a temporary folder.
     prometheus_multiproc_dir: Path | None
@@ -121,7 +123,7 @@ class Settings:
             max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=64 * 1024),
             log_level=config("LOG_LEVEL", default="info"),
             log_format=config("LOG_FORMAT", cast=_log_format, default="json"),
-            workers=config("WORKERS", cast=_positive, default=1),
+            workers=config("WORKERS", cast=workers_of, default="auto"),
             prometheus_multiproc_dir=config(
                 "PROMETHEUS_MULTIPROC_DIR", cast=_optional_path, default=""
             ),
@@ -184,6 +186,30 @@ def _link_limit(value: str) -> int:
     if limit > 2**31 - 1:
         raise ValueError(f"{value} is more than {2**31 - 1}")
     return limit
+
+
+def workers_of(value: str) -> int:
+    """A positive number, or "auto": the cores this process may run on."""
+    return usable_cores() if value.strip().lower() == "auto" else _positive(value)
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on, and no more than a cgroup's CPU quota allows (a
+    container started with --cpus=2 on a 16-core host gets 2)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    quota = _cgroup_cpu_quota(Path("/sys/fs/cgroup/cpu.max"))
+    return max(1, min(cores or 1, quota or cores or 1))
+
+
+def _cgroup_cpu_quota(cpu_max: Path) -> int | None:
+    """cgroup v2's `<quota> <period>` in whole CPUs, rounded up; None without a quota."""
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+    except (OSError, ValueError):
+        return None
+    if quota == "max" or not quota.isdigit() or not period.isdigit() or int(period) == 0:
+        return None
+    return max(1, math.ceil(int(quota) / int(period)))
 
 
 def _positive(value: str) -> int:

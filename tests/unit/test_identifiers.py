@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hypothesis.strategies as st
 import pytest
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
 
 from resolvers.core.identifiers import (
     Identifier,
@@ -11,6 +14,7 @@ from resolvers.core.identifiers import (
     InvalidIdentifier,
     canonical_identifiers,
 )
+from resolvers.core.identifiers import _validated as validated_email
 
 
 @pytest.mark.parametrize(
@@ -114,3 +118,31 @@ def test_special_use_domains_and_exotic_forms_are_refused(email: str) -> None:
 
     assert isinstance(result, InvalidIdentifier)
     assert (result.code, result.field) == ("invalid_email", "email")
+
+
+# Pieces that take an address to every edge of the plain form: specials, dots in every place,
+# hyphens at a label's ends, numeric and IDNA labels, reserved names, quotes and brackets.
+_EMAIL_PIECES = st.sampled_from(
+    [
+        "a", "z", "0", "9", "_", "!", "#", "$", "%", "&", "'", "*", "+", "-", "/", "=", "?",
+        "^", "`", "{", "|", "}", "~", ".", "..", "@", "@@", '"', "(", ")", "[", "]", " ", ",",
+        "xn--", "bcher-kva", "com", "example", "localhost", "local", "test", "invalid", "onion",
+        "arpa", "123", "-", "ü", "é", "\u0301", "\uff41", "a" * 63, "b" * 64,
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    local=st.lists(_EMAIL_PIECES, min_size=0, max_size=6).map("".join),
+    domain=st.lists(_EMAIL_PIECES, min_size=0, max_size=8).map("".join),
+)
+def test_plain_addresses_are_judged_as_email_validator_judges_them(local: str, domain: str) -> None:
+    email = f"{local}@{domain}".lower()
+    try:
+        checked = validate_email(email, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        expected = None
+    else:
+        expected = str(checked.ascii_email).lower()
+    assert validated_email(email) == expected

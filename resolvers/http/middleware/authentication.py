@@ -1,25 +1,23 @@
 """Who is calling: the bearer key of every API request, its scopes and its rate limit.
 
-Runs before the body is read, so a caller without a key costs no more than its headers. The
-routes' needs are listed here; GraphQL's fields check theirs themselves (schema/permissions.py),
-since one document may ask for several.
+The gateway runs it before the body is read, so a caller without a key costs no more than its
+headers. The routes' needs are listed here; GraphQL's fields check theirs themselves
+(schema/permissions.py), since one document may ask for several.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from starlette._utils import get_route_path  # the path exactly as the router matches it
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from graphdb.errors import DatabaseUnavailable
 from resolvers.core.access import ANYONE, Authenticator, Caller
 from resolvers.core.access import Scope as KeyScope
 from resolvers.graphql.transport import error_response as graphql_error_response
 from resolvers.http.errors import api_error_for
-from resolvers.http.middleware.trusted_hosts import refuse_websocket
 from resolvers.http.rate_limits import RateLimits
 from resolvers.rest.errors import ApiError, error_response
 
@@ -34,53 +32,36 @@ NEEDED: dict[str, tuple[KeyScope, ...]] = {
 _OPEN_METHODS = {"/graphql": frozenset({"GET", "HEAD"})}
 
 
-class Authentication:
+class Admission:
     """Deny by default: every path needs a valid key unless the app lists it as open (health,
     the Browser guide, the dev tools when served), so a route added later is never left open by
-    omission."""
+    omission. One per app, run by its gateway (resolvers.http.middleware.gateway)."""
 
     def __init__(
         self,
-        app: ASGIApp,
         required: bool,
         open_paths: tuple[str, ...] = (),
         open_prefixes: tuple[str, ...] = (),
     ) -> None:
-        self.app = app
         self.required = required
         self.open_paths = frozenset(open_paths)
         self.open_prefixes = open_prefixes
         self.rate_limits = RateLimits()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        # The path as the router will match it: behind a root path (a proxy's prefix), the raw
-        # path starts with that prefix, and a check on it would miss every route.
-        path = get_route_path(scope)
-        try:
-            await self._admit(scope, path)
-        except ApiError as error:
-            if scope["type"] == "websocket":
-                await refuse_websocket(receive, send)
-            else:
-                await _refusal(path, error)(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-    async def _admit(self, scope: Scope, path: str) -> None:
+    async def admit(
+        self, scope: Scope, path: str, authorization: bytes | None, origin: str | None
+    ) -> None:
         """Sets the caller, or raises the refusal. A WebSocket (GraphQL subscriptions) carries
         the key in its handshake's Authorization header, as a request does. A page in a browser
         cannot set that header, but it can open a WebSocket to a service on its user's machine:
         a handshake from another origin is refused even while keys are off."""
-        if scope["type"] == "websocket" and not _same_origin(scope):
+        if scope["type"] == "websocket" and not _same_origin(scope, origin):
             raise ApiError(403, "forbidden", "A WebSocket from another origin.")
         if not self.required or (scope["type"] == "http" and self._open(path, scope["method"])):
             _set_caller(scope, ANYONE)
             return
         authenticator: Authenticator = scope["state"]["authenticator"]
-        await self._authenticate(scope, authenticator, NEEDED.get(path, ()))
+        await self._authenticate(scope, authenticator, authorization, NEEDED.get(path, ()))
 
     def _open(self, path: str, method: str) -> bool:
         return (
@@ -90,10 +71,14 @@ class Authentication:
         )
 
     async def _authenticate(
-        self, scope: Scope, authenticator: Authenticator, needed: tuple[KeyScope, ...]
+        self,
+        scope: Scope,
+        authenticator: Authenticator,
+        authorization: bytes | None,
+        needed: tuple[KeyScope, ...],
     ) -> None:
         """Sets the request's caller, or raises the refusal."""
-        key = _bearer_key(scope)
+        key = _bearer_key(authorization)
         if key is None:
             raise _unauthenticated("Send an API key: Authorization: Bearer <key>.")
         try:
@@ -132,28 +117,25 @@ def _unauthenticated(message: str) -> ApiError:
     return ApiError(401, "unauthenticated", message, {"WWW-Authenticate": "Bearer"})
 
 
-def _bearer_key(scope: Scope) -> str | None:
-    headers: list[tuple[bytes, bytes]] = scope["headers"]
-    for name, value in headers:
-        if name == b"authorization":
-            scheme, _, key = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and key.strip():
-                return key.strip()
-            return None
+def _bearer_key(authorization: bytes | None) -> str | None:
+    if authorization is None:
+        return None
+    scheme, _, key = authorization.decode("latin-1").partition(" ")
+    if scheme.lower() == "bearer" and key.strip():
+        return key.strip()
     return None
 
 
-def _refusal(path: str, error: ApiError) -> JSONResponse:
-    # GraphQL clients read errors[].extensions.code, with the same HTTP status as REST's.
+def refusal(path: str, error: ApiError) -> JSONResponse:
+    """A refusal in the shape of the API asked: GraphQL clients read errors[].extensions.code,
+    with the same HTTP status as REST's."""
     if path == "/graphql":
         return graphql_error_response(error.status, error.code, error.message, error.headers)
     return error_response(error)
 
 
-def _same_origin(scope: Scope) -> bool:
+def _same_origin(scope: Scope, origin: str | None) -> bool:
     """No Origin (not a browser), or the one the Host header names."""
-    headers = Headers(scope=scope)
-    origin = headers.get("origin")
     if origin is None:
         return True
-    return urlsplit(origin).netloc == headers.get("host")
+    return urlsplit(origin).netloc == Headers(scope=scope).get("host")

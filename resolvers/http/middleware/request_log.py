@@ -3,19 +3,14 @@ The line names the route's template, never the path or query string, which are t
 
 from __future__ import annotations
 
-import logging
 import re
-import time
 import uuid
 
-from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute, Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from resolvers.http import metrics
-from resolvers.runtime.logs import identify_hashes, identify_outcomes, request_id
-
-log = logging.getLogger(__name__)
+from resolvers.runtime.logs import log_access
 
 # The id goes into a response header and, as it is, into every log line of the request (it must
 # be searchable as the client sent it), so it is admitted only when it cannot carry an email or a
@@ -31,76 +26,30 @@ _METHODS = frozenset(
 )
 
 
-class RequestLog:
-    """Outermost middleware, so that every answer is logged and counted, errors and 413s too."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        current_id = _incoming_id(scope) or uuid.uuid4().hex
-        outcomes: list[str] = []
-        hashes: list[str] = []
-        id_token = request_id.set(current_id)
-        outcomes_token = identify_outcomes.set(outcomes)
-        hashes_token = identify_hashes.set(hashes)
-        status = 500
-        done = False
-
-        def finish() -> None:
-            nonlocal done
-            if not done:
-                done = True
-                seconds = time.perf_counter() - started
-                _observe(scope, current_id, status, seconds, outcomes=outcomes, hashes=hashes)
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = current_id
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                # Before the last byte leaves: a client holding its answer finds it in the log
-                # and in /metrics.
-                finish()
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            # No answer was completed: the client went away, or an error escaped.
-            finish()
-            identify_hashes.reset(hashes_token)
-            identify_outcomes.reset(outcomes_token)
-            request_id.reset(id_token)
+def request_id_of(incoming: bytes | None) -> str:
+    """The client's X-Request-ID when it is safe to log, else one of our own."""
+    if incoming is not None:
+        text = incoming.decode("latin-1")
+        if _SAFE_REQUEST_ID.fullmatch(text):
+            return text
+    return uuid.uuid4().hex
 
 
-def _incoming_id(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"x-request-id":
-            text = value.decode("latin-1")
-            return text if _SAFE_REQUEST_ID.fullmatch(text) else None
-    return None
-
-
-def _observe(
+def observe(
     scope: Scope,
-    current_id: str,
+    request_id: str,
     status: int,
     seconds: float,
     *,
     outcomes: list[str],
     hashes: list[str],
 ) -> None:
+    """The request's metrics and its one access line."""
     method: str = scope["method"] if scope["method"] in _METHODS else "OTHER"
     route = _route_template(scope)
     metrics.observe_request(method, route, status, seconds)
     fields: dict[str, object] = {
-        "request_id": current_id,
+        "request_id": request_id,
         "method": method,
         "route": route,
         "status": status,
@@ -116,7 +65,7 @@ def _observe(
         # Keyed hashes of the identified emails and phones: `identity log-hash VALUE` gives the
         # one to grep for.
         fields["identifiers"] = hashes
-    log.info("%s %s %d", method, route, status, extra=fields)
+    log_access(__name__, f"{method} {route} {status}", fields)
 
 
 def _route_template(scope: Scope) -> str:

@@ -3,6 +3,8 @@
 A page on an attacker's site can make its own name resolve to 127.0.0.1 and then read this
 service as if it were the same origin, CORS notwithstanding. The browser still sends the
 attacker's name in `Host`, so refusing names the service does not go by closes that door.
+The health probes are open to any Host: orchestrators send the address they dial as the Host
+(Kubernetes probes send the pod's IP), and they answer nothing worth rebinding for.
 """
 
 from __future__ import annotations
@@ -11,46 +13,37 @@ from collections.abc import Sequence
 
 # Starlette's own parser, so a Host header means here what it means to TrustedHostMiddleware
 # (port stripped, IPv6 brackets kept, malformed values refused); the version is pinned.
-from starlette._utils import get_route_path, parse_host_header
-from starlette.datastructures import Headers
-from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from resolvers.rest.errors import INVALID_HOST, error_response
+from starlette._utils import parse_host_header
+from starlette.types import Receive, Send
 
 
-class TrustedHosts(TrustedHostMiddleware):
-    """Starlette's TrustedHostMiddleware (its patterns: exact names, `*.example.com`, `*`),
-    answering in the API's JSON error shape, and leaving `open_paths` to any Host.
+class HostCheck:
+    """TrustedHostMiddleware's patterns (exact names, `*.example.com`, `*`), without its www
+    redirect: an API client would not follow it, and it would answer 307 to a name the service
+    was not told it has."""
 
-    The health probes are open because orchestrators send the address they dial as the Host
-    (Kubernetes probes send the pod's IP), and they answer nothing worth rebinding for.
-    """
+    def __init__(self, allowed_hosts: Sequence[str]) -> None:
+        self.allowed_hosts = [host.lower() for host in allowed_hosts]
+        self.allow_any = "*" in self.allowed_hosts
+        for pattern in self.allowed_hosts:
+            wildcard = pattern.startswith("*") and pattern != "*"
+            if "*" in pattern[1:] or (wildcard and not pattern.startswith("*.")):
+                raise ValueError(f"ALLOWED_HOSTS: {pattern!r} is no domain wildcard (*.name)")
+        # Hosts seen and what was decided: a service answers to a handful of names.
+        self._decided: dict[str | None, bool] = {}
 
-    def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str], open_paths: Sequence[str]):
-        # No www redirect: an API client would not follow it, and it would answer 307 to a name
-        # the service was not told it has.
-        super().__init__(app, allowed_hosts=list(allowed_hosts), www_redirect=False)
-        self.open_paths = frozenset(open_paths)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and not (
-            self.allow_any or self._allowed(Headers(scope=scope).get("host"))
-        ):
-            await refuse_websocket(receive, send)
-            return
-        if (
-            scope["type"] != "http"
-            or self.allow_any
-            or get_route_path(scope) in self.open_paths
-            or self._allowed(Headers(scope=scope).get("host"))
-        ):
-            await self.app(scope, receive, send)
-            return
-        await error_response(INVALID_HOST)(scope, receive, send)
-
-    def _allowed(self, header: str | None) -> bool:
+    def allows(self, header: str | None) -> bool:
         """Whether a Host header names a host this service serves."""
+        if self.allow_any:
+            return True
+        decided = self._decided.get(header)
+        if decided is None:
+            decided = self._match(header)
+            if len(self._decided) < 64:
+                self._decided[header] = decided
+        return decided
+
+    def _match(self, header: str | None) -> bool:
         parsed = parse_host_header(header)
         if parsed is None:
             return False
