@@ -7,20 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.types import ExecutionContext
 
+from resolvers.graphql.documents import DocumentRules
 from resolvers.graphql.fields import (
     resolve_conflicts,
     resolve_contact,
@@ -134,25 +127,21 @@ class GraphQLLimits:
 def build_schema(limits: GraphQLLimits | None = None) -> IdentitySchema:
     limits = limits or GraphQLLimits()
     # The rules QueryDepthLimiter and MaxAliasesLimiter would add, made once: those extensions
-    # make new rule classes for every request, so ValidationCache (keyed on the rules) never hit,
-    # and validating each document again was most of a GraphQL request's CPU time.
+    # make new rule classes for every request, so a validation cache (keyed on the rules) never
+    # hit, and validating each document again was most of a GraphQL request's CPU time.
     rules: list[type[ASTValidationRule]] = [
         max_depth_rule(limits.max_depth, None, None),
         max_aliases_rule(limits.max_aliases),
     ]
+    if not limits.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    documents = DocumentRules(tuple(rules), max_tokens=limits.max_tokens)
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Unexpected error."),
-        lambda: AddValidationRules(rules),
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        documents.extension(),
         MutationScopeCheck,
         SubscriptionsOnlyOverWebSocket,
     ]
-    if not limits.introspection:
-        extensions.append(DisableIntrospection)
-    # Clients send the same few documents over and over: parse and validate each one once. Last,
-    # so the limits above have set the parse options and rules the caches are keyed on; bounded,
-    # so distinct documents cannot grow memory.
-    extensions += [lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
     return IdentitySchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
