@@ -19,6 +19,7 @@ from bench.cpu import cpu_seconds
 from bench.profile import sampler, summarize
 from bench.results import RESULTS_DIR, Row, table
 from bench.workloads import Population, Sighting, graphql_body, rest_body, sightings, write_bodies
+from resolvers.runtime.settings import workers_of
 from tests.support.service import Service
 
 LUA = Path(__file__).resolve().parent / "wrk_replay.lua"
@@ -83,10 +84,32 @@ class Bench:
         return Row.from_measurement(
             name or workload, api, self.contacts, concurrency, raw,
             cpu_seconds=used,
-            workers=int(self.service.env.get("WORKERS", "1")),
+            workers=workers_of(self.service.env.get("WORKERS", "auto")),
             batch_max=int(self.service.env.get("IDENTIFY_BATCH_MAX", "64")),
             mean_batch=batched[0] / batched[1] if batched[1] else 0.0,
         )  # fmt: skip
+
+    def measure_peer(self, workload: str, url: str, seconds: float) -> Row:
+        """The same workload against the peer (bench.peer) over REST: wrk's figures only, the
+        peer's processes being none of ours."""
+        self.runs += 1
+        bodies = self.scratch / f"{self.runs}-{workload}-peer.jsonl"
+        write_bodies(
+            bodies,
+            sightings(workload, self.population, self.runs),
+            int(seconds * BODIES_PER_SECOND),
+            rest_body,
+        )
+        started = resource.getrusage(resource.RUSAGE_CHILDREN)
+        raw = _wrk(url + "/identify", bodies, self.args.concurrency, seconds)
+        ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+        load = (ended.ru_utime + ended.ru_stime) - (started.ru_utime + started.ru_stime)
+        row = Row.from_measurement(
+            workload, "peer", self.contacts, self.args.concurrency, raw,
+            cpu_seconds=(0.0, 0.0, load), workers=0, batch_max=0, mean_batch=0.0,
+        )  # fmt: skip
+        print(table([row]).splitlines()[-1], flush=True)
+        return row
 
     def _cpu(self) -> tuple[float, float, float]:
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -99,7 +122,7 @@ class Bench:
     def _ceiling(self, bodies: Path, concurrency: int, seconds: float) -> dict[str, Any]:
         # As many processes as the service has workers, sharing the concurrency: the ceiling of
         # the same deployment, minus HTTP.
-        parts = max(1, int(self.service.env.get("WORKERS", "1")))
+        parts = workers_of(self.service.env.get("WORKERS", "auto"))
         start_at = str(time.time() + CEILING_START_DELAY)
         processes = []
         for part in range(parts):

@@ -46,7 +46,7 @@ RUNS = (
 FIGURES = ("rate", "p99_ms", "neo4j_cpu_ms", "service_cpu_ms")
 
 
-async def _make_key(connection: Neo4jConnection) -> str:
+async def make_key(connection: Neo4jConnection) -> str:
     """A key with every scope the bench needs (identify and read for POST /identify, metrics
     for the batch sizes), and no rate limit to speak of."""
     key = new_key()
@@ -62,7 +62,7 @@ def run_quick(args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path) -> lis
     connection = neo4j.connection
     _with_driver(connection, ensure_constraints)
     _with_driver(connection, seed_customers, 0, CONTACTS // CONTACTS_PER_CUSTOMER, SEEDED_AT)
-    key = asyncio.run(_make_key(connection))
+    key = asyncio.run(make_key(connection))
     # The shipped defaults, but for what a bench must set: keys required although on loopback,
     # and the access log written to a file as a deployment would.
     settings = {"AUTH": "required", "LOG_LEVEL": "info", **dict(args.env)}

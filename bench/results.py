@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# The peer's best figures on this machine (bench.peer), when it is not raced in the run.
+RECORDED_PEER_RATES = {"new": 1576.0, "returning": 1577.0}
 # Rows that are not workloads of their own: the mix right after a cold start, and new people
 # sent by one client.
 COLD_START = "mix, cold start"
@@ -115,20 +117,52 @@ def _at_least(name: str, row: Row | None, rate: float) -> list[Target]:
 
 
 def targets(
-    rows: list[Row], small: int, large: int | None, import_rate: float | None
+    rows: list[Row],
+    small: int,
+    large: int | None,
+    import_rate: float | None,
+    *,
+    raced: bool = False,
 ) -> list[Target]:
-    """The targets: REST at concurrency 32 on the small database unless they say."""
+    """The targets of issue 21, on the shipped defaults with keys required: REST at concurrency
+    32 on the small database unless they say. `raced`: the peer's rows were measured in this
+    run; otherwise its recorded figures stand in (bench.peer)."""
     found: list[Target] = []
     mix = _find(rows, "mix", "rest", small)
-    found += _at_least("new people >= 1,800 req/s", _find(rows, "new", "rest", small), 1800)
-    found += _at_least("returning >= 1,800 req/s", _find(rows, "returning", "rest", small), 1800)
-    found += _at_least("mix >= 1,600 req/s", mix, 1600)
+    for workload in ("new", "returning"):
+        row = _find(rows, workload, "rest", small)
+        found += _at_least(f"{workload} people >= 3,000 req/s", row, 3000)
+        if row is not None:
+            found.append(
+                Target(f"{workload} people p99 < 40 ms", f"{row.p99_ms:.1f} ms", row.p99_ms < 40)
+            )
+    found += _at_least("mix >= 3,000 req/s", mix, 3000)
+    graphql = _find(rows, "mix", "graphql", small)
+    if mix is not None and graphql is not None and mix.rate:
+        share = graphql.rate / mix.rate
+        found.append(Target("GraphQL mix >= 0.8x the REST mix", f"{share:.2f}x", share >= 0.8))
     if mix is not None:
-        found.append(Target("mix p99 < 50 ms", f"{mix.p99_ms:.1f} ms", mix.p99_ms < 50))
+        found.append(Target("mix p99", f"{mix.p99_ms:.1f} ms", None))
         found.append(
             Target("mix mean batch (requests a transaction)", f"{mix.mean_batch:.1f}", None)
         )
-    found += _at_least("GraphQL mix >= 1,200 req/s", _find(rows, "mix", "graphql", small), 1200)
+    lone = _find(rows, ONE_CLIENT)
+    if lone is not None:
+        found.append(Target("one client, new people: p50 <= 1.5 ms", f"{lone.p50_ms:.2f} ms",
+                            lone.p50_ms <= 1.5))  # fmt: skip
+    for workload in ("new", "returning"):
+        ours = _find(rows, workload, "rest", small)
+        peer = _find(rows, workload, "peer")
+        rate = peer.rate if peer is not None else RECORDED_PEER_RATES[workload]
+        if ours is not None and rate:
+            source = "side by side" if raced and peer is not None else "its recorded best"
+            ratio = ours.rate / rate
+            found.append(Target(f"{workload} people >= 1.5x the SQL peer ({source})",
+                                f"{ratio:.2f}x", ratio >= 1.5))  # fmt: skip
+    cold = _find(rows, COLD_START)
+    if cold is not None and mix is not None and mix.rate:
+        share = cold.rate / mix.rate
+        found.append(Target("first 10 s after ready >= 0.9x warm", f"{share:.2f}x", share >= 0.9))
     ceiling = _find(rows, "mix", "driver", small)
     if mix is not None and ceiling is not None and ceiling.rate:
         share = mix.rate / ceiling.rate
@@ -136,20 +170,12 @@ def targets(
     big = _find(rows, "mix", "rest", large) if large is not None else None
     if mix is not None and big is not None and mix.p50_ms:
         ratio = big.p50_ms / mix.p50_ms
-        found.append(Target("1M mix p50 <= 1.3x the 10k p50", f"{ratio:.2f}x", ratio <= 1.3))
-    found += _at_least("merges >= 404 req/s", _find(rows, "merge"), 404)
-    cold = _find(rows, COLD_START)
-    if cold is not None and mix is not None and mix.rate:
-        share = cold.rate / mix.rate
-        found.append(Target("first 10 s after ready >= 80% of warm", f"{share:.0%}", share >= 0.8))
-    lone = _find(rows, ONE_CLIENT)
-    if lone is not None:
-        found.append(Target("one client, new people: p50 <= 3 ms", f"{lone.p50_ms:.1f} ms",
-                            lone.p50_ms <= 3.0))  # fmt: skip
+        found.append(Target("1M mix p50 / the 10k p50", f"{ratio:.2f}x", None))
+    merges = _find(rows, "merge")
+    if merges is not None:
+        found.append(Target("merges", f"{merges.rate:,.0f} req/s", None))
     if import_rate is not None:
-        found.append(
-            Target("CSV import >= 3,000 rows/s", f"{import_rate:,.0f} rows/s", import_rate >= 3000)
-        )
+        found.append(Target("CSV import", f"{import_rate:,.0f} rows/s", None))
     return found
 
 

@@ -1,12 +1,15 @@
 """`make bench`: a fresh Neo4j and service, seeded, then driven over loopback by wrk.
 
-Runs, in order, on a small seeded database: the mix right after a cold start (Neo4j restarted,
-the service started and warmed up, traffic the moment /readyz says ready); the mix over REST,
-GraphQL and the driver alone (the ceiling); new people and returning people; new people from one
-client; the mix with other deployments (IDENTIFY_BATCH_MAX, WORKERS). Then the database grown
-with the same bulk loader to a large one: the mix again, new details, merges; one big cluster;
-and the CSV import of generated orders. Prints a table and the targets, and writes both
-as JSON under bench/results/.
+The service runs as it ships (`WORKERS` and every other setting at its default, the ledger and
+the identity-quality rules on), with API keys required and wrk sending one. Runs, in order, on
+a small seeded database: the mix right after a cold start (Neo4j restarted, the service started
+and warmed up, traffic the moment /readyz says ready); the mix over REST, GraphQL and the driver
+alone (the ceiling); new people and returning people; new people from one client; the same new
+and returning people against a peer implementation when one is given (bench.peer); the mix
+with other deployments (IDENTIFY_BATCH_MAX, WORKERS). Then the database grown with the same
+bulk loader to a large one: the mix again, new details, merges; one big cluster; and the CSV
+import of generated orders. Prints a table and the targets, and writes both as JSON under
+bench/results/.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from neo4j.time import DateTime
 
 from bench.harness import Bench
 from bench.importing import import_orders
+from bench.peer import seed_peer
 from bench.plans import profile
+from bench.quick import make_key
 from bench.results import COLD_START, ONE_CLIENT, Row, table, targets, targets_text, write_json
 from bench.seed import CONTACTS_PER_CUSTOMER, seed_big_cluster, seed_customers
 from bench.workloads import Population
@@ -98,18 +103,30 @@ def _deployments(bench: Bench, configs: list[tuple[int, int]]) -> list[Row]:
     return rows
 
 
+def _race_peer(bench: Bench, url: str, customers: int) -> list[Row]:
+    """New and returning people against the peer, right after the service's own runs."""
+    print(f"seeding the peer at {url} with {customers:,} customers", flush=True)
+    seed_peer(url, customers)
+    bench.measure_peer("new", url, 5)  # its JIT and pool warm up too
+    return [bench.measure_peer(workload, url, bench.args.seconds) for workload in PURE_SMALL]
+
+
 def benchmark(
     args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path
 ) -> tuple[list[Row], dict[str, Any]]:
     connection = neo4j.connection
-    # Logging as the service logs by default: one JSON line per request, to a file.
-    settings = {"LOG_LEVEL": "info", "WORKERS": str(args.workers), "IDENTIFY_BATCH_MAX": "64"}
+    # As it ships, but for keys required on loopback too, and logging as the service logs by
+    # default: one JSON line per request, to a file.
+    settings = {"AUTH": "required", "LOG_LEVEL": "info"}
+    if args.workers is not None:
+        settings["WORKERS"] = str(args.workers)
     uvicorn = args.uvicorn.split() if args.uvicorn is not None else None
     service = Service(connection, scratch / "service.log", settings, uvicorn)
     neo4j_pid = int(neo4j.pid_file.read_text())
     bench = Bench(args, service, neo4j_pid, scratch, Population(customers=0))
     # The seeding's CREATEs rely on the uniqueness constraints; made once, before anything else.
     _with_driver(connection, ensure_constraints)
+    bench.api_key = asyncio.run(make_key(connection))
     _grow(bench, connection, args.small // CONTACTS_PER_CUSTOMER)
     rows: list[Row] = []
     extra: dict[str, Any] = {}
@@ -126,6 +143,8 @@ def benchmark(
         rows += [bench.run(workload, "rest") for workload in args.pure if workload in PURE_SMALL]
         if args.one_client:
             rows.append(bench.run("new", "rest", 1, name=ONE_CLIENT))
+        if args.peer:
+            rows += _race_peer(bench, args.peer, args.small // CONTACTS_PER_CUSTOMER)
         rows += _deployments(bench, args.deployments)
         if args.large:
             _grow(bench, connection, args.large // CONTACTS_PER_CUSTOMER)
@@ -169,7 +188,15 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     # recorded pays for it.
     parser.add_argument("--warm-up", type=int, default=15, help="seconds per API, not recorded")
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2, help="WORKERS of the service")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="WORKERS of the service (default: as shipped)"
+    )
+    parser.add_argument(
+        "--peer",
+        default=os.environ.get("BENCH_PEER_URL"),
+        help="a peer serving the same POST /identify on loopback, raced on new and returning "
+        "people (bench.peer); without one, its recorded figures are the comparison",
+    )
     parser.add_argument("--small", type=int, default=10_000, help="contacts seeded first")
     parser.add_argument("--large", type=int, default=1_000_000, help="contacts; 0 skips it")
     parser.add_argument("--big-cluster", type=int, default=10_000, help="contacts; 0 skips it")
@@ -228,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         with LocalNeo4j(config) as neo4j:
             rows, extra = benchmark(args, neo4j, scratch)
     import_rate = extra["import"]["rate"] if "import" in extra else None
-    found = targets(rows, args.small, args.large or None, import_rate)
+    found = targets(rows, args.small, args.large or None, import_rate, raced=bool(args.peer))
     print()
     print(table(rows))
     print()
