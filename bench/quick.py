@@ -22,8 +22,7 @@ from typing import Any
 
 from bench.harness import Bench
 from bench.results import ONE_CLIENT, RESULTS_DIR, Row, table, write_json
-from bench.run import SEEDED_AT, _with_driver
-from bench.seed import CONTACTS_PER_CUSTOMER, seed_customers
+from bench.seed import CONTACTS_PER_CUSTOMER, SEEDED_AT, seed_customers, with_driver
 from bench.workloads import Population
 from graphdb.api_keys import ApiKeyStore
 from graphdb.driver import Neo4jConnection, create_driver, ensure_constraints
@@ -60,8 +59,8 @@ async def make_key(connection: Neo4jConnection) -> str:
 
 def run_quick(args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path) -> list[Row]:
     connection = neo4j.connection
-    _with_driver(connection, ensure_constraints)
-    _with_driver(connection, seed_customers, 0, CONTACTS // CONTACTS_PER_CUSTOMER, SEEDED_AT)
+    with_driver(connection, ensure_constraints)
+    with_driver(connection, seed_customers, 0, CONTACTS // CONTACTS_PER_CUSTOMER, SEEDED_AT)
     key = asyncio.run(make_key(connection))
     # The shipped defaults, but for what a bench must set: keys required although on loopback,
     # and the access log written to a file as a deployment would.

@@ -20,12 +20,8 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
-from datetime import UTC
 from pathlib import Path
-from typing import Any, TypeVar
-
-from neo4j.time import DateTime
+from typing import Any
 
 from bench.harness import Bench
 from bench.importing import import_orders
@@ -33,35 +29,27 @@ from bench.peer import seed_peer
 from bench.plans import profile
 from bench.quick import make_key
 from bench.results import COLD_START, ONE_CLIENT, Row, table, targets, targets_text, write_json
-from bench.seed import CONTACTS_PER_CUSTOMER, seed_big_cluster, seed_customers
+from bench.seed import (
+    CONTACTS_PER_CUSTOMER,
+    SEEDED_AT,
+    seed_big_cluster,
+    seed_customers,
+    with_driver,
+)
 from bench.workloads import Population
-from graphdb.driver import Neo4jConnection, create_driver, ensure_constraints
+from graphdb.driver import Neo4jConnection, ensure_constraints
 from graphdb.local.server import LocalNeo4j, LocalNeo4jConfig, free_port
 from tests.support.service import Service
 
-T = TypeVar("T")
-# Zoned like the times the service stores (UTC), so seeded and served contacts order together.
-SEEDED_AT = DateTime(2020, 1, 1, 0, 0, 0, tzinfo=UTC)
 PURE_SMALL = ("new", "returning")
 PURE_LARGE = ("new_info", "merge")
 # What a cold start is judged by: its first seconds of traffic, against a warm run.
 COLD_SECONDS = 10
 
 
-def _with_driver(connection: Neo4jConnection, work: Callable[..., Awaitable[T]], *args: Any) -> T:
-    async def go() -> T:
-        driver = create_driver(connection)
-        try:
-            return await work(driver, connection.database, *args)
-        finally:
-            await driver.close()
-
-    return asyncio.run(go())
-
-
 def _grow(bench: Bench, connection: Neo4jConnection, customers: int) -> None:
     first = bench.population.customers
-    report = _with_driver(connection, seed_customers, first, customers, SEEDED_AT)
+    report = with_driver(connection, seed_customers, first, customers, SEEDED_AT)
     bench.population.customers = customers
     bench.contacts += report.contacts
     print(
@@ -69,7 +57,7 @@ def _grow(bench: Bench, connection: Neo4jConnection, customers: int) -> None:
         f"({report.rate:,.0f}/s); the database now holds about {bench.contacts:,}",
         flush=True,
     )
-    hits = _with_driver(connection, profile, customers // 4)
+    hits = with_driver(connection, profile, customers // 4)
     bench.db_hits[f"{bench.contacts} contacts"] = hits
     print(f"PROFILE of the locking statement, database hits: {hits}", flush=True)
 
@@ -125,7 +113,7 @@ def benchmark(
     neo4j_pid = int(neo4j.pid_file.read_text())
     bench = Bench(args, service, neo4j_pid, scratch, Population(customers=0))
     # The seeding's CREATEs rely on the uniqueness constraints; made once, before anything else.
-    _with_driver(connection, ensure_constraints)
+    with_driver(connection, ensure_constraints)
     bench.api_key = asyncio.run(make_key(connection))
     _grow(bench, connection, args.small // CONTACTS_PER_CUSTOMER)
     rows: list[Row] = []
@@ -152,7 +140,7 @@ def benchmark(
             rows += [bench.run("mix", api) for api in args.mix_apis]
         rows += [bench.run(workload, "rest") for workload in args.pure if workload in PURE_LARGE]
         if args.big_cluster:
-            report = _with_driver(connection, seed_big_cluster, args.big_cluster, SEEDED_AT)
+            report = with_driver(connection, seed_big_cluster, args.big_cluster, SEEDED_AT)
             bench.population.big_cluster_size = args.big_cluster
             bench.contacts += report.contacts
             print(f"seeded a cluster of {report.contacts:,} contacts", flush=True)

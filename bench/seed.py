@@ -7,14 +7,22 @@ one grown by requests: customer k is a primary (a<k>@seed.example, phone(k)) and
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, LiteralString
+from datetime import UTC
+from typing import Any, LiteralString, TypeVar
 
 from neo4j import AsyncDriver
+from neo4j.time import DateTime
 
+from graphdb.driver import Neo4jConnection, create_driver
+
+T = TypeVar("T")
 CONTACTS_PER_CUSTOMER = 2
+# Zoned like the times the service stores (UTC), so seeded and served contacts order together.
+SEEDED_AT = DateTime(2020, 1, 1, 0, 0, 0, tzinfo=UTC)
 BATCH = 5_000  # customers per transaction: big enough to amortise a commit, small for the heap
 
 # One customer per row; CREATE, not MERGE: seeding writes values nobody has written before, and
@@ -153,3 +161,16 @@ async def seed_big_cluster(
         )  # fmt: skip
     await _move_sequence(driver, database, primary_id + size)
     return SeedReport(size, time.perf_counter() - started)
+
+
+def with_driver(connection: Neo4jConnection, work: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """`work(driver, database, *args)` on a driver of its own, from synchronous code."""
+
+    async def go() -> T:
+        driver = create_driver(connection)
+        try:
+            return await work(driver, connection.database, *args)
+        finally:
+            await driver.close()
+
+    return asyncio.run(go())
