@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import orjson
@@ -43,10 +44,17 @@ class RequestContext:
             self.response.status_code = max(self.response.status_code or 200, status)
 
 
+# A way to answer some requests without the executor (resolvers.graphql.planned_identify), or
+# None to leave the request to it.
+Planned = Callable[["GraphQLApp", Request], Awaitable[Response | None]]
+
+
 class GraphQLApp(GraphQL[RequestContext, None]):
     """Strawberry's ASGI app; the repository comes from the Starlette lifespan state. It answers
     every request to /graphql, refusals included, in the GraphQL shape (resolvers.graphql.
-    transport)."""
+    transport). `planned` answers what it can first."""
+
+    planned: Planned | None = None
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,6 +63,8 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         request = Request(scope, receive)
         page_request = self.should_render_graphql_ide(self.request_adapter_class(request))
         response: Response | None = refusal(request, page_request=page_request)
+        if response is None and self.planned is not None and request.method == "POST":
+            response = await self.planned(self, request)
         if response is None:
             try:
                 response = await self.run(request)

@@ -9,28 +9,44 @@ request. The caches are bounded, so that distinct documents cannot grow memory.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache, partial
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    parse,
+    specified_rules,
+)
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 CACHED_DOCUMENTS = 256
 
 
-@dataclass(frozen=True)
-class DocumentRules:
-    """What every document must keep to, beside the GraphQL specification's rules."""
+class Documents:
+    """What every document must keep to, beside the GraphQL specification's rules, and the
+    caches of the documents seen: one per schema, for its extension and its identify plan."""
 
-    rules: tuple[type[ASTValidationRule], ...]
-    max_tokens: int
+    def __init__(self, rules: tuple[type[ASTValidationRule], ...], max_tokens: int) -> None:
+        self.rules = rules
+        self.parsed = lru_cache(maxsize=CACHED_DOCUMENTS)(partial(parse, max_tokens=max_tokens))
+        self.validated = lru_cache(maxsize=CACHED_DOCUMENTS)(validate_document)
 
     def extension(self) -> Callable[[], SchemaExtension]:
-        """The schema's extension factory: the caches live as long as the factory."""
-        parsed = lru_cache(maxsize=CACHED_DOCUMENTS)(partial(parse, max_tokens=self.max_tokens))
-        validated = lru_cache(maxsize=CACHED_DOCUMENTS)(validate_document)
-        return partial(PreparedDocuments, self.rules, parsed, validated)
+        """The schema's extension factory."""
+        return partial(PreparedDocuments, self.rules, self.parsed, self.validated)
+
+    def valid(self, schema: GraphQLSchema, query: str) -> DocumentNode | None:
+        """The document, parsed and validated as the extension does (the same cache entries:
+        Strawberry starts from the specification's rules), or None when it is not valid."""
+        try:
+            document = self.parsed(query)
+        except GraphQLError:
+            return None
+        errors = self.validated(schema, document, (*specified_rules, *self.rules))
+        return None if errors else document
 
 
 class PreparedDocuments(SchemaExtension):

@@ -31,25 +31,29 @@ log = logging.getLogger(__name__)
 Info = strawberry.Info[RequestContext, None]
 
 
-def _unavailable(info: Info, error: DatabaseUnavailable) -> GraphQLError:
+def unavailable_error(error: DatabaseUnavailable) -> GraphQLError:
     log.warning("database unavailable: %s", error)
-    info.context.refuse(503)
     return GraphQLError(error.answer, extensions={"code": error.code})
 
 
-async def resolve_identify(
-    info: Info, identify_input: Annotated[IdentifyInput, strawberry.argument(name="input")]
-) -> IdentifyResult:
+def _unavailable(info: Info, error: DatabaseUnavailable) -> GraphQLError:
+    info.context.refuse(503)
+    return unavailable_error(error)
+
+
+async def identify_result(context: RequestContext, identify_input: IdentifyInput) -> IdentifyResult:
+    """The identify mutation's answer: what the resolver returns, and what the identify plan
+    (resolvers.graphql.identify_plan) reads its answer from. Raises DatabaseUnavailable."""
     try:
         claim = idempotency_claim(
-            info.context.caller.name,
+            context.caller.name,
             identify_input.idempotency_key,
             identify_input.email,
             identify_input.phone_number,
         )
         result = await identify(
-            info.context.repository,
-            info.context.rules,
+            context.repository,
+            context.rules,
             identify_input.email,
             identify_input.phone_number,
             request_id=request_id.get(),
@@ -59,11 +63,18 @@ async def resolve_identify(
         return InvalidInput(code=error.code, message=error.message, field=error.field)
     except IdempotencyKeyReused as error:
         return InvalidInput(code=error.code, message=error.answer, field="idempotencyKey")
-    except DatabaseUnavailable as error:
-        raise _unavailable(info, error) from error
     note_outcome(result.outcome.value)
     note_identifiers(identify_input.email, identify_input.phone_number)
-    return Identity.from_record(result.cluster, info.context.repository, result.warnings)
+    return Identity.from_record(result.cluster, context.repository, result.warnings)
+
+
+async def resolve_identify(
+    info: Info, identify_input: Annotated[IdentifyInput, strawberry.argument(name="input")]
+) -> IdentifyResult:
+    try:
+        return await identify_result(info.context, identify_input)
+    except DatabaseUnavailable as error:
+        raise _unavailable(info, error) from error
 
 
 async def resolve_contact(

@@ -13,7 +13,7 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.types import ExecutionContext
 
-from resolvers.graphql.documents import DocumentRules
+from resolvers.graphql.documents import Documents
 from resolvers.graphql.fields import (
     resolve_conflicts,
     resolve_contact,
@@ -106,6 +106,9 @@ def _is_unexpected(error: GraphQLError) -> bool:
 
 
 class IdentitySchema(strawberry.Schema):
+    # The documents seen, parsed and validated (resolvers.graphql.documents); set by build_schema.
+    documents: Documents
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -135,16 +138,18 @@ def build_schema(limits: GraphQLLimits | None = None) -> IdentitySchema:
     ]
     if not limits.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    documents = DocumentRules(tuple(rules), max_tokens=limits.max_tokens)
+    documents = Documents(tuple(rules), max_tokens=limits.max_tokens)
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Unexpected error."),
         documents.extension(),
         MutationScopeCheck,
         SubscriptionsOnlyOverWebSocket,
     ]
-    return IdentitySchema(
+    built = IdentitySchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
+    built.documents = documents
+    return built
 
 
 # With the default limits: what `make schema` writes to schema.graphql.

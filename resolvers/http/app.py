@@ -23,6 +23,7 @@ from resolvers.core.access import Authenticator
 from resolvers.core.identifiers import IdentifierRules
 from resolvers.graphql.app import GraphQLApp
 from resolvers.graphql.ledger_feed import LedgerFeed
+from resolvers.graphql.planned_identify import PlannedIdentify
 from resolvers.graphql.schema import GraphQLLimits, build_schema
 from resolvers.http.api_docs import docs_endpoint
 from resolvers.http.browser_guide import PREFIX as BROWSER_GUIDE_PREFIX
@@ -159,14 +160,16 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
         # With the dev tools: the schema's own description helps an attacker as much as anyone.
         introspection=settings.graphql_introspection and settings.dev_tools_exposed,
     )
+    schema = build_schema(limits)
     graphql = GraphQLApp(
-        build_schema(limits),
+        schema,
         graphql_ide="graphiql" if settings.dev_tools_exposed else None,
         allow_queries_via_get=False,
         # clusterChanged: the protocol Strawberry and current clients speak; not the older
         # graphql-ws (subscriptions-transport-ws), unmaintained since 2021.
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
     )
+    graphql.planned = PlannedIdentify(schema)
     routes = [
         # Every method: the GraphQL app refuses all but POST (and GET for GraphiQL) itself, in
         # the GraphQL shape.

@@ -3,6 +3,8 @@ resolvers.runtime.serve set."""
 
 from __future__ import annotations
 
+import gc
+
 from starlette.applications import Starlette
 
 from resolvers.http.app import create_app
@@ -19,4 +21,20 @@ def create_worker_app() -> Starlette:
     connection = configured_connection(settings)
     if connection is None:
         raise RuntimeError("NEO4J_URI is unset: start the service with `identity serve`")
-    return create_app(settings, connection)
+    app = create_app(settings, connection)
+    _collect_garbage_less_often()
+    return app
+
+
+# Every request allocates thousands of objects, nearly all freed by reference counting: with
+# Python's default (a young collection every 700 allocations net), the cycle collector took a
+# tenth of a worker's CPU under load (perf, 2026-12-08), and its full collections walked every
+# module and the GraphQL schema again and again. The objects made at start-up are frozen out of
+# its way, and the young generation is collected every 20,000.
+_YOUNG_COLLECTION = 20_000
+
+
+def _collect_garbage_less_often() -> None:
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(_YOUNG_COLLECTION, older, oldest)
