@@ -80,6 +80,14 @@ async def _both(
     return first, second
 
 
+async def _compare(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient], body: dict[str, Any], *, planned: int
+) -> None:
+    """Both ways answer alike, and the plan answered `planned` of the two requests."""
+    _alike(*await _both(clients, body))
+    assert _Recording.answered == planned
+
+
 def _alike(first: httpx.Response, second: httpx.Response) -> None:
     assert first.status_code == second.status_code
     assert first.content == second.content
@@ -106,9 +114,7 @@ async def test_the_plan_answers_as_the_executor_does(
     query: str,
     variables: dict[str, Any],
 ) -> None:
-    first, second = await _both(two_ways, {"query": query, "variables": variables})
-    _alike(first, second)
-    assert _Recording.answered == 1
+    await _compare(two_ways, {"query": query, "variables": variables}, planned=1)
 
 
 async def test_an_idempotent_replay_and_a_reused_key_are_answered_alike(
@@ -144,9 +150,7 @@ async def test_other_documents_are_left_to_the_executor(
     query: str,
     variables: dict[str, Any],
 ) -> None:
-    first, second = await _both(two_ways, {"query": query, "variables": variables})
-    _alike(first, second)
-    assert _Recording.answered == 0
+    await _compare(two_ways, {"query": query, "variables": variables}, planned=0)
 
 
 async def test_an_operation_name_that_names_no_operation_is_left_to_the_executor(
