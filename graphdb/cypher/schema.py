@@ -1,15 +1,6 @@
-"""The schema identify relies on, and the contact id sequence."""
+"""The schema identify relies on (the contact id sequence is taken by graphdb.cypher.identify)."""
 
 from typing import LiteralString
-
-# Reserves a block of ids in one short transaction of its own. `SET n.x = n.x + k` takes the
-# write lock before it reads, so concurrent reservations never overlap.
-RESERVE_CONTACT_IDS: LiteralString = """
-MERGE (sequence:ContactIdSequence {name: 'contact'})
-ON CREATE SET sequence.next = 1
-SET sequence.next = sequence.next + $size
-RETURN sequence.next - $size AS first
-"""
 
 CONSTRAINTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT contact_id IF NOT EXISTS FOR (c:Contact) REQUIRE c.id IS UNIQUE",
