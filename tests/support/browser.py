@@ -15,7 +15,11 @@ from typing import TypeVar
 
 import httpx
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    TimeoutException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -150,6 +154,17 @@ class Neo4jBrowser:
     def _find(self, selector: str) -> list[WebElement]:
         return self.driver.find_elements(By.CSS_SELECTOR, selector)
 
+    def _clicked(self, selector: str) -> bool:
+        """Whether the element took the click; False while another element lies over it."""
+        found = self._find(selector)
+        if not found:
+            return False
+        try:
+            found[0].click()
+        except ElementClickInterceptedException:
+            return False
+        return True
+
     def login(self, password: str) -> None:
         self.driver.get(f"{self.http_url}browser/")
         wait_until(
@@ -158,7 +173,14 @@ class Neo4jBrowser:
         # The connect URL comes pre-filled from the server's discovery answer.
         self._find('[data-testid="username"]')[0].send_keys("neo4j")
         self._find('[data-testid="password"]')[0].send_keys(password)
-        self._find('[data-testid="connect"]')[0].click()
+        # The form settles into place after it appears: until it has, a click at the button's
+        # point can land on the password field instead (seen with Chromium 156.0.8078.129).
+        wait_until(
+            self.driver,
+            lambda _: self._clicked('[data-testid="connect"]'),
+            "a connect button to click",
+            30,
+        )
         # Bolt connects asynchronously over a WebSocket; the banner goes once it is up.
         wait_until(
             self.driver,
