@@ -6,8 +6,9 @@ REST request costs (docs/PERFORMANCE.md): a context, extensions' hooks, argument
 resolver and a permission check per field. A document that is one `identify(input: $var)`
 mutation selecting plain fields of Identity and InvalidInput (scalars and lists of them, by name
 or alias, `__typename` anywhere) is planned once: which fields, in which order, under which
-keys, and which scopes they need. A request with such a document, plain variables (strings or
-nulls under the input's own names) and a key holding every scope the document needs runs the
+keys. A request with such a document, plain variables (strings or nulls under the input's own
+names) and a key holding every scope the document needs (as the mutation scope check counts
+them: resolvers.graphql.scope_check) runs the
 same use case the resolver runs (resolvers.graphql.fields.identify_result) and reads the same
 attributes of the same result objects into the answer.
 
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from graphql import (
@@ -41,8 +41,6 @@ from graphql import (
     OperationType,
     VariableNode,
 )
-
-from resolvers.graphql.documents import CACHED_DOCUMENTS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,8 +75,6 @@ class IdentifyPlan:
     field: FieldNode
     # By the result's GraphQL type name: its fields, in the order graphql-core answers them.
     leaves: dict[str, tuple[Leaf, ...]]
-    # The scopes of the mutation and of every field selected.
-    needed: frozenset[str]
 
     def answer(self, result: object, type_name: str) -> dict[str, Any]:
         """The answer's data, as graphql-core completes it."""
@@ -148,7 +144,6 @@ def plan_of(
         return None
 
 
-@lru_cache(maxsize=CACHED_DOCUMENTS)
 def _plan(
     schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
 ) -> IdentifyPlan:
@@ -161,10 +156,8 @@ def _plan(
     _require(len(operation.selection_set.selections) == 1)
     field = _as(operation.selection_set.selections[0], FieldNode)
     _require_identify_with(field, variable)
-    needed = set(_scopes(_present(schema.mutation_type).fields[MUTATION_FIELD]))
-    leaves = _leaves(schema, field, needed)
     key = field.alias.value if field.alias is not None else MUTATION_FIELD
-    return IdentifyPlan(key, variable, field, leaves, frozenset(needed))
+    return IdentifyPlan(key, variable, field, _leaves(schema, field))
 
 
 def _input_variable(operation: OperationDefinitionNode) -> str:
@@ -185,9 +178,7 @@ def _require_identify_with(field: FieldNode, variable: str) -> None:
     _require(_as(arguments[0].value, VariableNode).name.value == variable)
 
 
-def _leaves(
-    schema: GraphQLSchema, field: FieldNode, needed: set[str]
-) -> dict[str, tuple[Leaf, ...]]:
+def _leaves(schema: GraphQLSchema, field: FieldNode) -> dict[str, tuple[Leaf, ...]]:
     """Each result type's leaves in document order: a union-level __typename counts for both."""
     by_type: dict[str, list[Leaf]] = {"Identity": [], "InvalidInput": []}
     for selection in _present(field.selection_set).selections:
@@ -202,7 +193,7 @@ def _leaves(
         _require(type_name in by_type)
         object_type = _as(schema.type_map[type_name], GraphQLObjectType)
         for inner in fragment.selection_set.selections:
-            by_type[type_name].append(_plain_leaf(object_type, inner, needed))
+            by_type[type_name].append(_plain_leaf(object_type, inner))
     for leaves in by_type.values():
         keys = [leaf.key for leaf in leaves]
         # The same key twice: graphql-core merges the fields; leave that to it.
@@ -210,7 +201,7 @@ def _leaves(
     return {name: tuple(leaves) for name, leaves in by_type.items()}
 
 
-def _plain_leaf(object_type: GraphQLObjectType, node: object, needed: set[str]) -> Leaf:
+def _plain_leaf(object_type: GraphQLObjectType, node: object) -> Leaf:
     """A field with no arguments, directives or selection, that reads an attribute of its
     object (no resolver of its own) and is a scalar or a list of scalars."""
     leaf = _as(node, FieldNode)
@@ -222,7 +213,6 @@ def _plain_leaf(object_type: GraphQLObjectType, node: object, needed: set[str]) 
     _require(definition is not None and definition.base_resolver is None)
     _require(not definition.arguments)
     scalar, is_list = _scalar(field)
-    needed.update(_scopes(field))
     return Leaf(_key(leaf), definition.python_name, scalar, is_list)
 
 
@@ -235,15 +225,6 @@ def _scalar(field: GraphQLField) -> tuple[GraphQLScalarType, bool]:
         kind = kind.of_type if isinstance(kind, GraphQLNonNull) else kind
     _require(isinstance(kind, GraphQLScalarType))
     return kind, is_list
-
-
-def _scopes(field: GraphQLField) -> list[str]:
-    definition = field.extensions.get("strawberry-definition")
-    return [
-        scope
-        for permission in getattr(definition, "permission_classes", ())
-        if (scope := getattr(permission, "scope", None)) is not None
-    ]
 
 
 def _key(node: FieldNode) -> str:

@@ -40,14 +40,10 @@ class MutationScopeCheck(SchemaExtension):
             and document is not None
             and self.execution_context.operation_type is OperationType.MUTATION
         ):
-            graphql_schema = self.execution_context.schema._schema
-            query = self.execution_context.query
-            needed = (
-                _walk(graphql_schema, document)
-                if query is None
-                else _scopes_needed(graphql_schema, _Document(query, document))
+            needed = scopes_needed(
+                self.execution_context.schema._schema, document, self.execution_context.query
             )
-            missing = sorted(needed - _names(context))
+            missing = sorted(needed - scope_names(context))
             if missing:
                 context.refuse(403)
                 message = f"This API key lacks the scope {' and '.join(missing)}; nothing ran."
@@ -57,8 +53,18 @@ class MutationScopeCheck(SchemaExtension):
         yield
 
 
-def _names(context: RequestContext) -> set[str]:
+def scope_names(context: RequestContext) -> set[str]:
+    """The scopes the request's key holds, by name."""
     return {scope.value for scope in context.caller.scopes}
+
+
+def scopes_needed(
+    graphql_schema: GraphQLSchema, document: DocumentNode, query: str | None
+) -> frozenset[str]:
+    """Every scope a field of the document needs, walked once per document text."""
+    if query is None:
+        return _walk(graphql_schema, document)
+    return _scopes_needed(graphql_schema, _Document(query, document))
 
 
 @dataclass(frozen=True)
