@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
-from neo4j import AsyncManagedTransaction, AsyncSession, Query, Record
+from neo4j import AsyncManagedTransaction, AsyncResult, AsyncSession, Query, Record
 
 from graphdb import cypher
 from graphdb.driver import Tx
@@ -27,7 +27,7 @@ from graphdb.records import (
     IdentityWarning,
     MemberRecord,
 )
-from graphdb.requests import IdentifyRequest, batch_params, row_params
+from graphdb.requests import IdentifyRequest, batch_params
 
 # A torn read (a merge committing while a read runs) is retried; more than a few in a row would
 # mean a cluster merged continuously, and the last read is answered anyway.
@@ -147,24 +147,35 @@ async def identify_at_once(
 
     The records are trusted only once the commit has succeeded (`consume`): Neo4j sends them
     before it commits."""
-    batch = batch_params(
-        requests, max_per_identifier=rules.max_contacts_per_identifier, outbox=outbox, ids=ids
-    )
+    batch = _batch_params(requests, rules, outbox, ids)
     result = await session.run(Query(cypher.IDENTIFY_BATCH, timeout=server_timeout), batch=batch)
-    seen = sorted([_seen(record) async for record in result], key=lambda s: s.index)
+    seen = await _every_row_seen(result, len(requests))
     await result.consume()
-    if [s.index for s in seen] != list(range(len(requests))):
+    return [_decided_record(row_seen) for row_seen in seen]
+
+
+def _batch_params(
+    rows: Sequence[IdentifyRequest], rules: LinkRules, outbox: bool, ids: IdSequence
+) -> dict[str, Any]:
+    return batch_params(
+        rows, max_per_identifier=rules.max_contacts_per_identifier, outbox=outbox, ids=ids
+    )
+
+
+async def _every_row_seen(result: AsyncResult, rows: int) -> list[_Seen]:
+    """The batch statement's record of each row, in row order."""
+    seen = sorted([_seen(record) async for record in result], key=lambda s: s.index)
+    if [s.index for s in seen] != list(range(rows)):
         raise LookupError("the batch statement did not answer every row")
-    return [
-        None
-        if row_seen.cluster is None
-        else IdentifyRecord(
-            row_seen.cluster,
-            row_seen.created or IdentifyOutcome.NOTHING_NEW,
-            _hub_warnings(row_seen),
-        )
-        for row_seen in seen
-    ]
+    return seen
+
+
+def _decided_record(seen: _Seen) -> IdentifyRecord | None:
+    """The answer of a row the batch statement decided on its own; None for the others."""
+    if seen.cluster is None:
+        return None
+    outcome = seen.created or IdentifyOutcome.NOTHING_NEW
+    return IdentifyRecord(seen.cluster, outcome, _hub_warnings(seen))
 
 
 async def identify_batch_transaction(
@@ -223,21 +234,15 @@ async def _identify_rows(
     one at a time, each locking any further primary it needs: those locks can come out of the
     global order, and Neo4j then detects the cycle (DeadlockDetected) and the batch runs again.
     """
-    batch = batch_params(
-        rows, max_per_identifier=rules.max_contacts_per_identifier, outbox=outbox, ids=ids
-    )
+    batch = _batch_params(rows, rules, outbox, ids)
     params: list[dict[str, Any]] = batch["rows"]
-    result = await tx.run(cypher.IDENTIFY_BATCH, batch=batch)
-    seen = sorted([_seen(record) async for record in result], key=lambda s: s.index)
-    if [s.index for s in seen] != list(range(len(rows))):
-        raise LookupError("the batch statement did not answer every row")
-    progress = _Progress(batch, rules, set(seen[0].locked_ids) if seen else set())
+    seen = await _every_row_seen(await tx.run(cypher.IDENTIFY_BATCH, batch=batch), len(rows))
+    progress = _Progress(rules, outbox, ids, set(seen[0].locked_ids) if seen else set())
     answers: dict[int, _Answer] = {}
     for row_seen in seen:
-        if row_seen.cluster is not None:
-            outcome = row_seen.created or IdentifyOutcome.NOTHING_NEW
+        if (record := _decided_record(row_seen)) is not None:
             answers[row_seen.index] = _Answer(
-                row_seen.cluster, outcome, read_after=0, warnings=_hub_warnings(row_seen)
+                record.cluster, record.outcome, read_after=0, warnings=record.warnings
             )
     for row_seen in seen:
         if row_seen.index not in answers:
@@ -260,11 +265,12 @@ def _hub_warnings(seen: _Seen) -> tuple[tuple[IdentityWarning, str], ...]:
 
 @dataclass
 class _Progress:
-    """What one run of the batch transaction holds so far: the batch statement's parameters, the
-    primaries locked, the writes made."""
+    """What one run of the batch transaction holds so far: how its statements are parametrised,
+    the primaries locked, the writes made."""
 
-    batch: dict[str, Any]
     rules: LinkRules
+    outbox: bool
+    ids: IdSequence
     locked: set[int]
     writes: _Writes = field(default_factory=_Writes)
 
@@ -282,7 +288,7 @@ async def _settle_row(
     read_after = 0
     while _unsettled(seen, read_after, locked, writes):
         primary_ids = sorted(seen.primaries)
-        seen = await _lock_primaries_and_read(tx, progress.batch, primary_ids, request, row)
+        seen = await _lock_primaries_and_read(tx, progress, primary_ids, request)
         locked.update(seen.locked_ids)
         read_after = writes.count
         if seen.created is not None:
@@ -300,7 +306,7 @@ async def _settle_row(
         winner.id,
         loser_ids,
         rules.relink_chunk,
-        _merge_cause(row, seen, loser_ids, progress.batch["outbox"]),
+        _merge_cause(row, seen, loser_ids, progress.outbox),
         cap=rules.max_cluster_contacts,
     )
     if cluster is None:
@@ -416,28 +422,12 @@ def _unsettled(seen: _Seen, read_after: int, locked: set[int], writes: _Writes) 
 
 
 async def _lock_primaries_and_read(
-    tx: Tx,
-    batch: dict[str, Any],
-    primary_ids: list[int],
-    request: IdentifyRequest,
-    row: dict[str, Any],
+    tx: Tx, progress: _Progress, primary_ids: list[int], request: IdentifyRequest
 ) -> _Seen:
-    # The row's own values (already locked by the batch statement) are the whole value lists.
+    # The row alone is the batch: its values were locked by the batch statement already.
     one_row = {
+        **_batch_params([request], progress.rules, progress.outbox, progress.ids),
         "primaryIds": primary_ids,
-        "rows": [
-            row_params(
-                row["index"],
-                request,
-                None if request.email is None else 0,
-                None if request.phone is None else 0,
-            )
-        ],
-        "emails": [] if request.email is None else [request.email],
-        "phones": [] if request.phone is None else [request.phone],
-        "maxPerIdentifier": batch["maxPerIdentifier"],
-        "outbox": batch["outbox"],
-        "ids": batch["ids"],
     }
     result = await tx.run(cypher.LOCK_PRIMARIES_AND_READ, batch=one_row)
     return _seen(await result.single(strict=True))

@@ -63,7 +63,7 @@ def batch_params(
     phone_at = {phone: position for position, phone in enumerate(phones)}
     return {
         "rows": [
-            row_params(
+            _row_params(
                 index,
                 request,
                 None if request.email is None else email_at[request.email],
@@ -79,7 +79,7 @@ def batch_params(
     }
 
 
-def row_params(
+def _row_params(
     index: int, request: IdentifyRequest, email_at: int | None, phone_at: int | None
 ) -> dict[str, Any]:
     """A row of $batch.rows, as graphdb.cypher.identify reads it."""

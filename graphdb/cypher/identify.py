@@ -13,7 +13,7 @@ from graphdb.cypher.ledger import EVENT_TIME, MERGED_EVENT, into_outbox
 
 # Identify runs over a batch: `$batch.rows` holds requests whose emails and phones are all
 # distinct (graphdb.batcher never puts two requests sharing one in a batch), each row a map
-# (graphdb.requests.row_params). One statement decides most rows of a batch at once;
+# (graphdb.requests.batch_params). One statement decides most rows of a batch at once;
 # Neo4j's per-transaction and per-statement costs are then paid once per batch, not per request.
 # Lists travel inside one map parameter: Neo4j caches a plan per size class of each list
 # parameter (1, 2 to 10, 11 to 100, ...), and planning these statements costs 0.3 to 2 s of its
