@@ -30,9 +30,7 @@ CALL () {
     )
 
 
-def _lock_nodes(
-    find: LiteralString, param: LiteralString, var: LiteralString, label: LiteralString
-) -> LiteralString:
+def _lock_nodes(find: LiteralString, param: LiteralString, label: LiteralString) -> LiteralString:
     return (
         """
 CALL () {
@@ -41,22 +39,15 @@ CALL () {
         + """ AS value
   """
         + find
-        + " ("
-        + var
-        + ":"
+        + """ (node:"""
         + label
         + """ {value: value})
-  SET """
-        + var
-        + """._lock = true
-  REMOVE """
-        + var
-        + """._lock
-  RETURN count("""
-        + var
-        + ") AS locked"
-        + label
-        + """s
+  SET node._lock = true
+  REMOVE node._lock
+  WITH node ORDER BY node.value
+  RETURN collect(node) AS """
+        + label.lower()
+        + """Nodes
 }"""
     )
 
@@ -64,11 +55,13 @@ CALL () {
 def lock_values(params: LiteralString, find: LiteralString) -> LiteralString:
     """Subqueries that write-lock the Email nodes whose values the list `<params>.emails` holds,
     then the Phone nodes of `<params>.phones` (callers sort them: the global order), until the
-    transaction ends. `find` is MERGE (a missing value is made: identify) or MATCH (erasure).
-    Each subquery aggregates, so all its locks are held before the statement goes on."""
+    transaction ends; the nodes are `emailNodes` and `phoneNodes`, in value order, so that a
+    row reaches its own by position instead of seeking the index again. `find` is MERGE (a
+    missing value is made: identify) or MATCH (erasure). Each subquery aggregates, so all its
+    locks are held before the statement goes on."""
     return (
-        _lock_nodes(find, params + ".emails", "email", "Email")
-        + _lock_nodes(find, params + ".phones", "phone", "Phone")
+        _lock_nodes(find, params + ".emails", "Email")
+        + _lock_nodes(find, params + ".phones", "Phone")
         + "\n"
     )
 

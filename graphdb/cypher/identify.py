@@ -8,6 +8,7 @@ from graphdb.cypher.clusters import (
     OPTIONS,
     contacts_of,
     lock_contacts,
+    lock_values,
 )
 from graphdb.cypher.ledger import EVENT_TIME, MERGED_EVENT, into_outbox
 
@@ -27,31 +28,7 @@ from graphdb.cypher.ledger import EVENT_TIME, MERGED_EVENT, into_outbox
 # 3. the contact id sequence, last, and only by a statement that creates contacts.
 # MERGE on a uniqueness-constrained value serialises concurrent creators of the same value; the
 # SET/REMOVE pair write-locks an existing node until commit (Neo4j has no explicit lock clause).
-# The locked nodes are kept, in value order, so that a row reaches its own by position
-# (row.emailAt, row.phoneAt) instead of seeking the index again.
-def _lock_value_nodes(label: LiteralString, values: LiteralString) -> LiteralString:
-    return (
-        """
-CALL () {
-  UNWIND """
-        + values
-        + """ AS value
-  MERGE (node:"""
-        + label
-        + """ {value: value})
-  SET node._lock = true
-  REMOVE node._lock
-  WITH node ORDER BY node.value
-  RETURN collect(node) AS """
-        + label.lower()
-        + """Nodes
-}"""
-    )
-
-
-_LOCK_VALUES: LiteralString = (
-    _lock_value_nodes("Email", "$batch.emails") + _lock_value_nodes("Phone", "$batch.phones") + "\n"
-)
+_LOCK_VALUES: LiteralString = lock_values("$batch", "MERGE")
 
 
 # For each identifier of a row, whether it is a hub, ONE live contact that carries it, and that
