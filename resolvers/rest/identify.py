@@ -77,13 +77,11 @@ class IdentifyEndpoint:
 
 
 async def _body(receive: Receive) -> bytes:
-    # The gateway has read the whole body, under its size limit and deadline, already.
-    chunks = []
-    while True:
-        message: Message = await receive()
-        chunks.append(message.get("body", b""))
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            return b"".join(chunks)
+    # The gateway read the whole body (under its size limit and deadline) and hands it over as
+    # one message.
+    message: Message = await receive()
+    body: bytes = message.get("body", b"")
+    return body
 
 
 def _json_object(content_type: bytes | None, body: bytes) -> dict[str, Any]:

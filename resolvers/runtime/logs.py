@@ -62,21 +62,19 @@ def log_access(logger_name: str, message: str, fields: dict[str, object]) -> Non
     logger = logging.getLogger(logger_name)
     if not logger.isEnabledFor(logging.INFO):
         return
-    handler = _Installed.json_handler
+    handler, log_hash = _Installed.json_handler, _Installed.log_hash
     root = logging.getLogger()
-    direct = (
-        handler is not None
-        and _Installed.log_hash is not None
-        and len(root.handlers) == 1
-        and root.handlers[0] is handler
-        and logger.propagate
-        and not logger.handlers
-    )
-    if not direct or handler is None or _Installed.log_hash is None:
+    if (
+        handler is None
+        or log_hash is None
+        or root.handlers != [handler]
+        or not logger.propagate
+        or logger.handlers
+    ):
         logger.info(message, extra=fields)
         return
     if isinstance(key := fields.get("key"), str):
-        fields = {**fields, "key": scrub(key, _Installed.log_hash)}
+        fields = {**fields, "key": scrub(key, log_hash)}
     line = orjson.dumps(
         {
             "level": "INFO",

@@ -196,9 +196,12 @@ def workers_of(value: str) -> int:
 def usable_cores() -> int:
     """The CPUs this process may run on, and no more than a cgroup's CPU quota allows (a
     container started with --cpus=2 on a 16-core host gets 2)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
     quota = _cgroup_cpu_quota(Path("/sys/fs/cgroup/cpu.max"))
-    return max(1, min(cores or 1, quota or cores or 1))
+    return cores if quota is None else max(1, min(cores, quota))
 
 
 def _cgroup_cpu_quota(cpu_max: Path) -> int | None:

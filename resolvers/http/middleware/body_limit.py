@@ -21,10 +21,9 @@ class BodyLimit:
         self.read_timeout = read_timeout
 
     def declared_too_large(self, content_length: bytes | None) -> ApiError | None:
-        declared = content_length is not None and content_length.isdigit()
-        if declared and content_length is not None and int(content_length) > self.max_bytes:
-            return payload_too_large(self.max_bytes)
-        return None
+        if content_length is None or not content_length.isdigit():
+            return None
+        return payload_too_large(self.max_bytes) if int(content_length) > self.max_bytes else None
 
     async def read(self, receive: Receive) -> bytes | ApiError | None:
         """The whole body; or the error to answer instead; or None if the client went away."""

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 # Starlette's own parser, so a Host header means here what it means to TrustedHostMiddleware
 # (port stripped, IPv6 brackets kept, malformed values refused); the version is pinned.
 from starlette._utils import parse_host_header
-from starlette.types import Receive, Send
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import Receive, Scope, Send
 
 
 class HostCheck:
@@ -23,25 +24,16 @@ class HostCheck:
     was not told it has."""
 
     def __init__(self, allowed_hosts: Sequence[str]) -> None:
-        self.allowed_hosts = [host.lower() for host in allowed_hosts]
-        self.allow_any = "*" in self.allowed_hosts
-        for pattern in self.allowed_hosts:
-            wildcard = pattern.startswith("*") and pattern != "*"
-            if "*" in pattern[1:] or (wildcard and not pattern.startswith("*.")):
-                raise ValueError(f"ALLOWED_HOSTS: {pattern!r} is no domain wildcard (*.name)")
-        # Hosts seen and what was decided: a service answers to a handful of names.
-        self._decided: dict[str | None, bool] = {}
+        # Starlette's own reading of the patterns, malformed wildcards refused as it refuses them.
+        patterns = TrustedHostMiddleware(
+            _no_app, allowed_hosts=list(allowed_hosts), www_redirect=False
+        )
+        self.allowed_hosts = patterns.allowed_hosts
+        self.allow_any = patterns.allow_any
 
     def allows(self, header: str | None) -> bool:
         """Whether a Host header names a host this service serves."""
-        if self.allow_any:
-            return True
-        decided = self._decided.get(header)
-        if decided is None:
-            decided = self._match(header)
-            if len(self._decided) < 64:
-                self._decided[header] = decided
-        return decided
+        return self.allow_any or self._match(header)
 
     def _match(self, header: str | None) -> bool:
         parsed = parse_host_header(header)
@@ -52,6 +44,10 @@ class HostCheck:
             host == pattern or (pattern.startswith("*") and host.endswith(pattern[1:]))
             for pattern in self.allowed_hosts
         )
+
+
+async def _no_app(_scope: Scope, _receive: Receive, _send: Send) -> None:
+    """TrustedHostMiddleware wants an app to wrap; HostCheck only asks it about patterns."""
 
 
 async def refuse_websocket(receive: Receive, send: Send) -> None:
