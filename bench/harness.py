@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +22,10 @@ from bench.cpu import cpu_seconds
 from bench.profile import sampler, summarize
 from bench.results import RESULTS_DIR, Row, table
 from bench.workloads import Population, Sighting, graphql_body, rest_body, sightings, write_bodies
+from graphdb.api_keys import ApiKeyStore
+from graphdb.driver import Neo4jConnection, create_driver
+from graphdb.local.server import LocalNeo4j, LocalNeo4jConfig, free_port
+from resolvers.core.access import Scope, key_hash, new_key
 from resolvers.runtime.settings import workers_of
 from tests.support.service import Service
 
@@ -28,6 +35,37 @@ WRK_THREADS = 2
 CEILING_START_DELAY = 8.0
 # Bodies written per run: more than any run here sends at the rates seen, so none repeats.
 BODIES_PER_SECOND = 6_000
+
+
+def wrk_installed(target: str) -> bool:
+    if shutil.which("wrk") is None:
+        print(f"wrk is missing; `make {target}` installs it (Debian's wrk)", file=sys.stderr)
+        return False
+    return True
+
+
+@contextmanager
+def scratch_neo4j(args: argparse.Namespace, prefix: str) -> Iterator[tuple[LocalNeo4j, Path]]:
+    """A Neo4j of the bench's own (`--heap`, `--page-cache`) in a scratch folder, and the
+    folder; both gone afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        scratch = Path(folder)
+        config = LocalNeo4jConfig(
+            scratch / "neo4j", free_port(), free_port(), heap=args.heap, page_cache=args.page_cache
+        )
+        with LocalNeo4j(config) as neo4j:
+            yield neo4j, scratch
+
+
+async def make_key(connection: Neo4jConnection) -> str:
+    """A key with every scope the bench needs (identify and read for POST /identify, metrics
+    for the batch sizes), and no rate limit to speak of. The constraints must be made."""
+    key = new_key()
+    async with create_driver(connection) as driver:
+        store = ApiKeyStore(driver, connection.database, 10.0)
+        scopes = (Scope.IDENTIFY.value, Scope.READ.value, Scope.METRICS.value)
+        await store.create("bench", key_hash(key), scopes, 1e6)
+    return key
 
 
 @dataclass
@@ -51,16 +89,8 @@ class Bench:
         seconds: float,
         name: str | None = None,
     ) -> Row:
-        self.runs += 1
-        bodies = self.scratch / f"{self.runs}-{workload}-{api}.jsonl"
-        render: Callable[[Sighting], str] = graphql_body if api == "graphql" else rest_body
         shortfall = self.population.merge_shortfall
-        write_bodies(
-            bodies,
-            sightings(workload, self.population, self.runs),
-            int(seconds * BODIES_PER_SECOND),
-            render,
-        )
+        bodies = self._bodies(workload, api, seconds)
         if self.population.merge_shortfall > shortfall:
             print(
                 f"warning: {self.population.merge_shortfall - shortfall:,} of the {workload} bodies"
@@ -92,18 +122,10 @@ class Bench:
     def measure_peer(self, workload: str, url: str, seconds: float) -> Row:
         """The same workload against the peer (bench.peer) over REST: wrk's figures only, the
         peer's processes being none of ours."""
-        self.runs += 1
-        bodies = self.scratch / f"{self.runs}-{workload}-peer.jsonl"
-        write_bodies(
-            bodies,
-            sightings(workload, self.population, self.runs),
-            int(seconds * BODIES_PER_SECOND),
-            rest_body,
-        )
-        started = resource.getrusage(resource.RUSAGE_CHILDREN)
+        bodies = self._bodies(workload, "peer", seconds)
+        started = _children_cpu()
         raw = _wrk(url + "/identify", bodies, self.args.concurrency, seconds)
-        ended = resource.getrusage(resource.RUSAGE_CHILDREN)
-        load = (ended.ru_utime + ended.ru_stime) - (started.ru_utime + started.ru_stime)
+        load = _children_cpu() - started
         row = Row.from_measurement(
             workload, "peer", self.contacts, self.args.concurrency, raw,
             cpu_seconds=(0.0, 0.0, load), workers=0, batch_max=0, mean_batch=0.0,
@@ -111,13 +133,21 @@ class Bench:
         print(table([row]).splitlines()[-1], flush=True)
         return row
 
-    def _cpu(self) -> tuple[float, float, float]:
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return (
-            cpu_seconds(self.neo4j_pid),
-            cpu_seconds(self.service.pid),
-            children.ru_utime + children.ru_stime,
+    def _bodies(self, workload: str, api: str, seconds: float) -> Path:
+        """The run's request bodies, written ahead: this run's sightings of the workload."""
+        self.runs += 1
+        bodies = self.scratch / f"{self.runs}-{workload}-{api}.jsonl"
+        render: Callable[[Sighting], str] = graphql_body if api == "graphql" else rest_body
+        write_bodies(
+            bodies,
+            sightings(workload, self.population, self.runs),
+            int(seconds * BODIES_PER_SECOND),
+            render,
         )
+        return bodies
+
+    def _cpu(self) -> tuple[float, float, float]:
+        return cpu_seconds(self.neo4j_pid), cpu_seconds(self.service.pid), _children_cpu()
 
     def _ceiling(self, bodies: Path, concurrency: int, seconds: float) -> dict[str, Any]:
         # As many processes as the service has workers, sharing the concurrency: the ceiling of
@@ -197,6 +227,12 @@ class Bench:
         )
         print(table([row]).splitlines()[-1], flush=True)
         return row
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children: wrk and the driver-only processes."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return children.ru_utime + children.ru_stime
 
 
 def _percentile(ordered: list[int], share: float) -> int:

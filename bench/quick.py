@@ -13,21 +13,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import sys
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Bench
+from bench.harness import Bench, make_key, scratch_neo4j, wrk_installed
 from bench.results import ONE_CLIENT, RESULTS_DIR, Row, table, write_json
 from bench.seed import CONTACTS_PER_CUSTOMER, SEEDED_AT, seed_customers, with_driver
 from bench.workloads import Population
-from graphdb.api_keys import ApiKeyStore
-from graphdb.driver import Neo4jConnection, create_driver, ensure_constraints
-from graphdb.local.server import LocalNeo4j, LocalNeo4jConfig, free_port
-from resolvers.core.access import Scope, key_hash, new_key
+from graphdb.driver import ensure_constraints
+from graphdb.local.server import LocalNeo4j
 from tests.support.service import Service
 
 PREFIX = "quick-"
@@ -43,18 +39,6 @@ RUNS = (
 )
 # Figures compared with the last run: more is better for the rate, less for the others.
 FIGURES = ("rate", "p99_ms", "neo4j_cpu_ms", "service_cpu_ms")
-
-
-async def make_key(connection: Neo4jConnection) -> str:
-    """A key with every scope the bench needs (identify and read for POST /identify, metrics
-    for the batch sizes), and no rate limit to speak of."""
-    key = new_key()
-    async with create_driver(connection) as driver:
-        await ensure_constraints(driver, connection.database)
-        store = ApiKeyStore(driver, connection.database, 10.0)
-        scopes = (Scope.IDENTIFY.value, Scope.READ.value, Scope.METRICS.value)
-        await store.create("bench", key_hash(key), scopes, 1e6)
-    return key
 
 
 def run_quick(args: argparse.Namespace, neo4j: LocalNeo4j, scratch: Path) -> list[Row]:
@@ -130,16 +114,10 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
-    if shutil.which("wrk") is None:
-        print("wrk is missing; `make bench-quick` installs it (Debian's wrk)", file=sys.stderr)
+    if not wrk_installed("bench-quick"):
         return 1
-    with tempfile.TemporaryDirectory(prefix="bench-quick-") as folder:
-        scratch = Path(folder)
-        config = LocalNeo4jConfig(
-            scratch / "neo4j", free_port(), free_port(), heap=args.heap, page_cache=args.page_cache
-        )
-        with LocalNeo4j(config) as neo4j:
-            rows = run_quick(args, neo4j, scratch)
+    with scratch_neo4j(args, "bench-quick-") as (neo4j, scratch):
+        rows = run_quick(args, neo4j, scratch)
     print()
     print(table(rows))
     settings = {key: value for key, value in vars(args).items() if not key.startswith("_")}

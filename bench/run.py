@@ -17,17 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Bench
+from bench.harness import Bench, make_key, scratch_neo4j, wrk_installed
 from bench.importing import import_orders
 from bench.peer import seed_peer
 from bench.plans import profile
-from bench.quick import make_key
 from bench.results import COLD_START, ONE_CLIENT, Row, table, targets, targets_text, write_json
 from bench.seed import (
     CONTACTS_PER_CUSTOMER,
@@ -38,7 +35,7 @@ from bench.seed import (
 )
 from bench.workloads import Population
 from graphdb.driver import Neo4jConnection, ensure_constraints
-from graphdb.local.server import LocalNeo4j, LocalNeo4jConfig, free_port
+from graphdb.local.server import LocalNeo4j
 from tests.support.service import Service
 
 PURE_SMALL = ("new", "returning")
@@ -238,18 +235,12 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
-    if shutil.which("wrk") is None:
-        print("wrk is missing; `make bench` installs it (Debian's wrk)", file=sys.stderr)
+    if not wrk_installed("bench"):
         return 1
-    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
-        scratch = Path(folder)
-        config = LocalNeo4jConfig(
-            scratch / "neo4j", free_port(), free_port(), heap=args.heap, page_cache=args.page_cache
-        )
-        with LocalNeo4j(config) as neo4j:
-            rows, extra = benchmark(args, neo4j, scratch)
+    with scratch_neo4j(args, "bench-") as (neo4j, scratch):
+        rows, extra = benchmark(args, neo4j, scratch)
     import_rate = extra["import"]["rate"] if "import" in extra else None
-    found = targets(rows, args.small, args.large or None, import_rate, raced=bool(args.peer))
+    found = targets(rows, args.small, args.large or None, import_rate)
     print()
     print(table(rows))
     print()
