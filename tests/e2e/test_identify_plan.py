@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -53,18 +53,26 @@ class _Recording(planned_identify.PlannedIdentify):
         return response
 
 
-@pytest.fixture
-async def two_ways(
-    neo4j: Neo4jConnection, settings: Settings, monkeypatch: pytest.MonkeyPatch
+@asynccontextmanager
+async def _apps(
+    settings: Settings, connection: Neo4jConnection, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     """A client of the app as it is, and one of the same app without the plan, on one graph."""
     _Recording.answered = 0
     async with AsyncExitStack() as stack:
         monkeypatch.setattr(app_module, "PlannedIdentify", _Recording)
-        planned = await stack.enter_async_context(app_client(settings, neo4j))
+        planned = await stack.enter_async_context(app_client(settings, connection))
         monkeypatch.setattr(app_module, "PlannedIdentify", lambda _schema: None)
-        executed = await stack.enter_async_context(app_client(settings, neo4j))
+        executed = await stack.enter_async_context(app_client(settings, connection))
         yield planned, executed
+
+
+@pytest.fixture
+async def two_ways(
+    neo4j: Neo4jConnection, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    async with _apps(settings, neo4j, monkeypatch) as clients:
+        yield clients
 
 
 async def _both(
@@ -172,14 +180,9 @@ async def test_with_neo4j_down_both_answer_503_alike(
     settings = dataclasses.replace(
         Settings.from_environment(env_file=None), neo4j_retry_time=1.0, request_timeout=5.0
     )
-    _Recording.answered = 0
     body = {"query": IDENTIFY, "variables": {"input": {"email": "h@hillvalley.edu"}}}
-    async with AsyncExitStack() as stack:
-        monkeypatch.setattr(app_module, "PlannedIdentify", _Recording)
-        planned = await stack.enter_async_context(app_client(settings, nowhere))
-        monkeypatch.setattr(app_module, "PlannedIdentify", lambda _schema: None)
-        executed = await stack.enter_async_context(app_client(settings, nowhere))
-        first, second = await _both((planned, executed), body)
+    async with _apps(settings, nowhere, monkeypatch) as clients:
+        first, second = await _both(clients, body)
     assert first.status_code == 503
     _alike(first, second)
     assert _Recording.answered == 1
