@@ -120,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = run_quick(args, neo4j, scratch)
     print()
     print(table(rows))
-    settings = {key: value for key, value in vars(args).items() if not key.startswith("_")}
-    written = write_json(rows, [], settings, {}, prefix=PREFIX)
+    written = write_json(rows, [], args, {}, prefix=PREFIX)
     previous = previous_run(before=written)
     print()
     print(ratios(rows, previous) if previous is not None else "no earlier quick run to compare")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -211,10 +212,11 @@ def machine() -> dict[str, Any]:
 def write_json(
     rows: list[Row],
     found: list[Target],
-    settings: dict[str, Any],
+    args: argparse.Namespace,
     extra: dict[str, Any],
     prefix: str = "",
 ) -> Path:
+    settings = {key: value for key, value in vars(args).items() if not key.startswith("_")}
     RESULTS_DIR.mkdir(exist_ok=True)
     now = datetime.now(UTC)
     path = RESULTS_DIR / f"{prefix}{now:%Y%m%dT%H%M%SZ}.json"

@@ -246,8 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("Targets:")
     print(targets_text(found))
-    settings = {key: value for key, value in vars(args).items() if not key.startswith("_")}
-    written = write_json(rows, found, settings, extra)
+    written = write_json(rows, found, args, extra)
     print(f"\nwritten to {written}")
     return 0
 
