@@ -98,7 +98,7 @@ class BatchCommitter:
             async with self._driver.session(database=self._database) as session:
                 decided = await self._at_once(session, requests)
         except (*RETRIED_MANAGED, RowFailed, ClientError, LookupError, ValueError) as error:
-            if isinstance(error, ClientError | AuthError) and not _own_failure(error):
+            if not _own_failure(error):
                 raise
             # The managed transaction retries it (deadlocks, a lost connection) or splits it.
             self._events.transaction_retried("identify")
