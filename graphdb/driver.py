@@ -16,7 +16,7 @@ from neo4j import (
 )
 from neo4j.exceptions import ClientError
 
-from graphdb.cypher import AWAIT_INDEXES, CONSTRAINTS
+from graphdb.cypher import AWAIT_INDEXES, CONSTRAINTS, FOLD_DELIVERY_CURSORS
 
 # A managed transaction for real work; an explicit one, rolled back, for dry runs and for
 # warming Neo4j up.
@@ -63,6 +63,7 @@ def create_driver(
 
 async def ensure_constraints(driver: AsyncDriver, database: str) -> None:
     """Idempotent; one statement per transaction, since schema and data changes cannot mix."""
+    await driver.execute_query(FOLD_DELIVERY_CURSORS, database_=database)
     for statement in CONSTRAINTS:
         try:
             await driver.execute_query(statement, database_=database)

@@ -47,6 +47,7 @@ from graphdb.cypher.recanonicalize import (
 from graphdb.cypher.schema import (
     AWAIT_INDEXES,
     CONSTRAINTS,
+    FOLD_DELIVERY_CURSORS,
     LABEL_UNLINKED_CONTACTS,
     MARK_MIGRATION_DONE,
     MIGRATION_DONE,
@@ -71,6 +72,7 @@ __all__ = [
     "DEMOTE_AND_READ",
     "ERASE_VALUES",
     "EXPLAIN_LINK",
+    "FOLD_DELIVERY_CURSORS",
     "HOLD_BACK_AND_READ",
     "IDENTIFY_BATCH",
     "JIT_COMPILATION_MILLISECONDS",

@@ -8,10 +8,15 @@ from graphdb.cypher.ledger import event_map
 
 # One process at a time delivers webhooks (in order); it holds the cursor's lease, renewing it
 # while it works. Another takes over once the lease has run out (a crashed or stopped owner).
+# The cursor is write-locked before its owner is read: read first, every worker asking at once
+# saw the same run-out lease and each took it (a lost update), sending the outbox twice and out
+# of order. Its name's uniqueness constraint makes MERGE create one cursor, not one per taker.
 TAKE_DELIVERY_LEASE: LiteralString = (
     OPTIONS
     + """
 MERGE (cursor:DeliveryCursor {name: $lease.name})
+SET cursor._lock = true
+REMOVE cursor._lock
 WITH cursor
 WHERE cursor.owner IS NULL OR cursor.owner = $lease.owner OR cursor.leaseUntil < datetime()
 SET cursor.owner = $lease.owner,

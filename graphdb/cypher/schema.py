@@ -12,6 +12,9 @@ CONSTRAINTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.hash IS UNIQUE",
     # One record per pair of clusters held apart (graphdb.cypher.identify HOLD_BACK_AND_READ).
     "CREATE CONSTRAINT conflict_key IF NOT EXISTS FOR (c:Conflict) REQUIRE c.key IS UNIQUE",
+    # One delivery cursor per name, so that one lease holder delivers (graphdb.cypher.outbox).
+    "CREATE CONSTRAINT delivery_cursor_name IF NOT EXISTS "
+    "FOR (c:DeliveryCursor) REQUIRE c.name IS UNIQUE",
     # The ledger (graphdb.ledger): an event's id is its cursor, and what marks a duplicate.
     "CREATE CONSTRAINT event_id IF NOT EXISTS FOR (e:Event) REQUIRE e.id IS UNIQUE",
     # Idempotent identify (graphdb.idempotency): one answer per key, and the purge's lookup.
@@ -26,6 +29,16 @@ CONSTRAINTS: tuple[LiteralString, ...] = (
     "CREATE INDEX outbox_at IF NOT EXISTS FOR (e:Outbox) ON (e.at)",
     "CREATE INDEX event_at IF NOT EXISTS FOR (e:Event) ON (e.at)",
 )
+
+# Before its constraint: a database whose workers raced for the first lease (before the
+# constraint existed) may hold two cursors of one name, kept equal by MARK_DELIVERED; one goes.
+FOLD_DELIVERY_CURSORS: LiteralString = """
+MATCH (cursor:DeliveryCursor)
+WITH cursor.name AS name, collect(cursor) AS cursors
+WHERE size(cursors) > 1
+UNWIND tail(cursors) AS extra
+DELETE extra
+"""
 
 # The (label, property) pairs CONSTRAINTS makes unique: what readiness looks for.
 UNIQUE_PROPERTIES: tuple[tuple[str, str], ...] = (

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from neo4j import AsyncDriver
 
+from graphdb.driver import ensure_constraints
 from graphdb.outbox import Outbox
 from graphdb.repository import ContactRepository
 from resolvers.runtime.webhooks import (
@@ -138,3 +139,52 @@ async def test_one_process_delivers_at_a_time(driver: AsyncDriver, database: str
     assert await outbox.take_lease("first", 30.0)
     assert not await outbox.take_lease("second", 30.0)
     assert await outbox.take_lease("first", 30.0)
+
+
+@pytest.mark.parametrize("before", ["no cursor yet", "the owner's lease run out"])
+async def test_one_of_many_racing_processes_takes_the_lease(
+    driver: AsyncDriver, database: str, before: str
+) -> None:
+    # Every worker's deliverer asks at once: at first start, and when a killed owner's lease
+    # runs out. Two winners would each send the outbox, twice and out of order.
+    outbox = Outbox(driver, database)
+    for round_ in range(5):
+        if before == "the owner's lease run out":
+            assert await outbox.take_lease(f"killed {round_}", -1.0)
+        else:
+            await driver.execute_query("MATCH (c:DeliveryCursor) DELETE c", database_=database)
+        takers = [outbox.take_lease(f"worker {round_}.{n}", 30.0) for n in range(8)]
+        taken = await asyncio.gather(*takers)
+        assert taken.count(True) == 1
+        cursors, _, _ = await driver.execute_query(
+            "MATCH (c:DeliveryCursor) RETURN count(c) AS n", database_=database
+        )
+        assert cursors[0]["n"] == 1
+        if before == "the owner's lease run out":
+            # Expire it for the next round's killed owner.
+            await driver.execute_query(
+                "MATCH (c:DeliveryCursor) SET c.leaseUntil = datetime() - duration('PT1S')",
+                database_=database,
+            )
+
+
+async def test_a_cursor_doubled_before_its_constraint_is_folded_into_one(
+    driver: AsyncDriver, database: str
+) -> None:
+    # What the lease race left in a database whose workers started at once, before the fix.
+    await driver.execute_query("DROP CONSTRAINT delivery_cursor_name", database_=database)
+    try:
+        await driver.execute_query(
+            "CREATE (:DeliveryCursor {name: 'webhooks', lastEventId: 'e1'}),"
+            " (:DeliveryCursor {name: 'webhooks', lastEventId: 'e1'})",
+            database_=database,
+        )
+    finally:
+        await ensure_constraints(driver, database)
+
+    cursors, _, _ = await driver.execute_query(
+        "MATCH (c:DeliveryCursor) RETURN c.lastEventId AS last", database_=database
+    )
+    assert [record["last"] for record in cursors] == ["e1"]
+    assert await Outbox(driver, database).take_lease("first", 30.0)
+    assert not await Outbox(driver, database).take_lease("second", 30.0)
