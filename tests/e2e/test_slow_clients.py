@@ -34,6 +34,9 @@ def service(neo4j: Neo4jConnection, tmp_path_factory: pytest.TempPathFactory) ->
             "BODY_READ_TIMEOUT": "1",
             "KEEP_ALIVE_SECONDS": str(KEEP_ALIVE_SECONDS),
             "MAX_CONNECTIONS": str(MAX_CONNECTIONS),
+            # The limit is per process (uvicorn's --limit-concurrency): with two workers the
+            # kernel may hand the held connections to one and the request to the other.
+            "WORKERS": "1",
         },
     )
     running.start()
