@@ -142,6 +142,7 @@ async def erase(tx: Tx, erasure: Erasure, token: ValueToken) -> ErasureResult:
             "outbox": erasure.outbox,
         },
     )
+    await tx.run(cypher.RESIDE_CONFLICTS, reside={"memberIds": [m.id for m in members]})
     new_primaries = sorted({primary for primary, _ in components})
     clusters = await read_clusters_of_contacts(tx, new_primaries)
     result.clusters = [clusters[primary] for primary in new_primaries if primary in clusters]

@@ -12,6 +12,7 @@ from graphdb.cypher.erasure import (
     LOCK_VALUES_AND_FIND_CARRIERS,
     READ_EVIDENCE,
     RELINK_AND_RECORD_SPLITS,
+    RESIDE_CONFLICTS,
 )
 from graphdb.cypher.idempotency import (
     CLAIM_IDEMPOTENCY_KEYS,
@@ -104,6 +105,7 @@ __all__ = [
     "READ_OUTBOX",
     "RELINK_AND_RECORD_SPLITS",
     "RELINK_SECONDARIES",
+    "RESIDE_CONFLICTS",
     "STORE_IDEMPOTENT_ANSWERS",
     "TAKE_DELIVERY_LEASE",
     "UNIQUE_PROPERTIES",

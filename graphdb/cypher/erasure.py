@@ -226,3 +226,43 @@ CALL () {
 }
 """
 )
+
+# The conflicts naming a contact of the clusters erasure recomputed: each side becomes the
+# cluster that holds its value now (a split may have moved the value away from the contact the
+# side named). A conflict whose value links nobody any more, or whose two values are now in one
+# cluster, is settled and goes. Its key stays: it is the conflict's id in the API, and the list
+# shows one conflict per pair of clusters (LIST_CONFLICTS).
+RESIDE_CONFLICTS: LiteralString = (
+    OPTIONS
+    + """
+CALL () {
+  UNWIND $reside.memberIds AS memberId
+  MATCH (conflict:Conflict {emailSideId: memberId})
+  RETURN conflict
+  UNION
+  UNWIND $reside.memberIds AS memberId
+  MATCH (conflict:Conflict {phoneSideId: memberId})
+  RETURN conflict
+}
+CALL (conflict) {
+  OPTIONAL MATCH (:Email {value: conflict.email})<-[:HAS_EMAIL]-(holder:Contact)
+  WHERE holder.deletedAt IS NULL
+  OPTIONAL MATCH (holder)-[:LINKED_TO]->(primary:Contact)
+  RETURN coalesce(primary, holder).id AS emailSide LIMIT 1
+}
+CALL (conflict) {
+  OPTIONAL MATCH (:Phone {value: conflict.phoneNumber})<-[:HAS_PHONE]-(holder:Contact)
+  WHERE holder.deletedAt IS NULL
+  OPTIONAL MATCH (holder)-[:LINKED_TO]->(primary:Contact)
+  RETURN coalesce(primary, holder).id AS phoneSide LIMIT 1
+}
+CALL (conflict, emailSide, phoneSide) {
+  WITH * WHERE emailSide IS NULL OR phoneSide IS NULL OR emailSide = phoneSide
+  DELETE conflict
+}
+CALL (conflict, emailSide, phoneSide) {
+  WITH * WHERE emailSide <> phoneSide
+  SET conflict.emailSideId = emailSide, conflict.phoneSideId = phoneSide
+}
+"""
+)

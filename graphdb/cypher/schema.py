@@ -12,6 +12,9 @@ CONSTRAINTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.hash IS UNIQUE",
     # One record per pair of clusters held apart (graphdb.cypher.identify HOLD_BACK_AND_READ).
     "CREATE CONSTRAINT conflict_key IF NOT EXISTS FOR (c:Conflict) REQUIRE c.key IS UNIQUE",
+    # Erasure finds the conflicts naming the contacts of the clusters it recomputes by these.
+    "CREATE INDEX conflict_email_side IF NOT EXISTS FOR (c:Conflict) ON (c.emailSideId)",
+    "CREATE INDEX conflict_phone_side IF NOT EXISTS FOR (c:Conflict) ON (c.phoneSideId)",
     # One delivery cursor per name, so that one lease holder delivers (graphdb.cypher.outbox).
     "CREATE CONSTRAINT delivery_cursor_name IF NOT EXISTS "
     "FOR (c:DeliveryCursor) REQUIRE c.name IS UNIQUE",

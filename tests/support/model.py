@@ -134,7 +134,21 @@ class ReferenceModel:
             if conflict[2 + position] != value
         }
         primaries = self._recompute(members)
+        self._reside_conflicts()
         return [self.answer(primary) for primary in sorted(primaries)]
+
+    def _reside_conflicts(self) -> None:
+        """Each conflict's sides are the clusters holding its values now (erasure may have split
+        a side away from its value); one whose values no longer link apart is settled."""
+        resided: dict[frozenset[int], tuple[int, int, str, str]] = {}
+        for _, _, email, phone in self.conflicts.values():
+            email_side = self._primary_through("email", email)
+            phone_side = self._primary_through("phone", phone)
+            if email_side is None or phone_side is None or email_side == phone_side:
+                continue
+            pair = frozenset((email_side, phone_side))
+            resided.setdefault(pair, (email_side, phone_side, email, phone))
+        self.conflicts = resided
 
     def _recompute(self, members: list[ModelContact]) -> set[int]:
         parent = {c.id: c.id for c in members}
