@@ -34,7 +34,7 @@ ValueToken = Callable[[str, str | None], str | None]
 class ErasedValue:
     kind: str  # "email" or "phone"
     value: str
-    # Its keyed hash: all the ledger keeps of it.
+    # Its keyed hash, for the answer: the ledger keeps nothing of an erased value.
     token: str | None
 
 
@@ -118,7 +118,6 @@ async def erase(tx: Tx, erasure: Erasure, token: ValueToken) -> ErasureResult:
                 {
                     "kind": v.kind,
                     "value": v.value,
-                    "token": v.token,
                     "carrierIds": sorted(carriers[(v.kind, v.value)]),
                     # The cluster it was erased from, and the one its carriers are in after,
                     # when they are one (subscribers follow a cluster by its primaries).

@@ -100,10 +100,10 @@ RETURN primaryId,
 )
 
 # The values removed from every contact that carries them (with their as-sent texts and unlinked
-# marks), their nodes deleted (and with them the merges' EVIDENCE edges to them), conflicts that
-# name them and idempotent answers that show them deleted; an ERASED event per value, about its
-# carriers. $apply.contactId's contact, if any, is erased whole: kept as a tombstone, for the
-# ledger's ids, out of every cluster.
+# marks), their hashes from the events they were the bridge of, their nodes deleted (and with
+# them the merges' EVIDENCE edges to them), conflicts that name them and idempotent answers that
+# show them deleted; an ERASED event per value, about its carriers. $apply.contactId's contact,
+# if any, is erased whole: kept as a tombstone, for the ledger's ids, out of every cluster.
 ERASE_VALUES: LiteralString = (
     OPTIONS
     + """
@@ -125,6 +125,23 @@ CALL () {
     FOREACH (_ IN CASE WHEN carrier.emailUnlinked IS NULL AND carrier.phoneNumberUnlinked IS NULL
                        THEN [1] ELSE [] END |
       REMOVE carrier:Unlinked)
+  }
+  // The events this value was the bridge of keep the kind of value, never its hash: a merge's
+  // through its EVIDENCE edge to the value (deleted next), a contact's joining through the
+  // contact, whose value of that kind it is.
+  CALL (erased) {
+    OPTIONAL MATCH (:Email {value: erased.value})<-[:EVIDENCE]-(merge:Event {bridgeKind: 'email'})
+    WHERE erased.kind = 'email'
+    OPTIONAL MATCH (:Phone {value: erased.value})<-[:EVIDENCE]-(byPhone:Event {bridgeKind: 'phone'})
+    WHERE erased.kind = 'phone'
+    WITH collect(merge) + collect(byPhone) AS merges
+    FOREACH (event IN merges | REMOVE event.bridgeHash)
+  }
+  CALL (erased) {
+    UNWIND erased.carrierIds AS carrierId
+    MATCH (:Contact {id: carrierId})<-[:ABOUT]-(joined:Event {kind: 'LINKED'})
+    WHERE joined.bridgeKind = erased.kind
+    REMOVE joined.bridgeHash
   }
   CALL (erased) {
     OPTIONAL MATCH (email:Email {value: erased.value})
@@ -149,8 +166,8 @@ CALL () {
     contactIds: erased.carrierIds,
     primaryBefore: erased.primaryBefore,
     primaryAfter: erased.primaryAfter,
-    bridgeKind: erased.kind,
-    bridgeHash: erased.token
+    // What a receiver purges: this kind of value, of these contacts; never the value's hash.
+    bridgeKind: erased.kind
   })
   """
     + into_outbox("$apply.outbox")

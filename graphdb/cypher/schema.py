@@ -60,20 +60,43 @@ RETURN labelsOrTypes[0] AS label, properties[0] AS property
 
 AWAIT_INDEXES: LiteralString = "CALL db.awaitIndexes(60)"
 
-# graphdb.migrations: the Unlinked label on contacts written before it.
+# graphdb.migrations: whether one is done, by its name, and marking it done.
 MIGRATION_DONE: LiteralString = """
-OPTIONAL MATCH (done:Migration {name: 'unlinked-label'})
+OPTIONAL MATCH (done:Migration {name: $name})
 RETURN done IS NOT NULL AS done
 """
+MARK_MIGRATION_DONE: LiteralString = """
+MERGE (done:Migration {name: $name})
+ON CREATE SET done.at = datetime()
+"""
+
+# Each migration's step: up to $chunk items brought up to date, how many as `changed`; run until
+# it changes fewer. The Unlinked label on contacts written before it:
 LABEL_UNLINKED_CONTACTS: LiteralString = """
 MATCH (contact:Contact)
 WHERE (contact.emailUnlinked IS NOT NULL OR contact.phoneNumberUnlinked IS NOT NULL)
   AND NOT contact:Unlinked AND contact.deletedAt IS NULL
 WITH contact LIMIT $chunk
 SET contact:Unlinked
-RETURN count(contact) AS labelled
+RETURN count(contact) AS changed
 """
-MARK_MIGRATION_DONE: LiteralString = """
-MERGE (done:Migration {name: 'unlinked-label'})
-ON CREATE SET done.at = datetime()
+# The hashes of values erased before erasure took them out of the ledger too: every ERASED
+# event's, and the bridges whose value is gone (a merge's evidence edge to it deleted, a joined
+# contact's value of that kind removed).
+STRIP_ERASED_HASHES: LiteralString = """
+MATCH (event:Event)
+WHERE event.bridgeHash IS NOT NULL
+  AND (event.kind = 'ERASED'
+       OR (event.kind = 'MERGED' AND event.bridgeKind = 'email'
+           AND NOT EXISTS { (event)-[:EVIDENCE]->(:Email) })
+       OR (event.kind = 'MERGED' AND event.bridgeKind = 'phone'
+           AND NOT EXISTS { (event)-[:EVIDENCE]->(:Phone) })
+       OR (event.kind = 'LINKED' AND EXISTS {
+             MATCH (event)-[:ABOUT]->(joined:Contact)
+             WHERE (event.bridgeKind = 'email' AND joined.email IS NULL)
+                OR (event.bridgeKind = 'phone' AND joined.phoneNumber IS NULL)
+           }))
+WITH event LIMIT $chunk
+REMOVE event.bridgeHash
+RETURN count(event) AS changed
 """

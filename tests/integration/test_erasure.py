@@ -3,11 +3,16 @@ that remains, SPLIT and ERASED in the ledger, dry runs that write nothing."""
 
 from __future__ import annotations
 
+import hashlib
+
+import pytest
 from neo4j import AsyncDriver
 
 from graphdb.consistency import check_graph
-from graphdb.ledger import EventKind
-from graphdb.repository import ContactRepository
+from graphdb.idempotency import IdempotencyClaim
+from graphdb.identify_tx import LinkRules
+from graphdb.ledger import EventKind, ValueTokens
+from graphdb.repository import ContactRepository, RepositoryLimits
 from graphdb.requests import IdentifyRequest
 
 COUNT_ALL = "MATCH (n) RETURN count(n) AS nodes"
@@ -54,7 +59,7 @@ async def test_erasing_the_merges_email_leaves_two_clusters_again(
     assert (biff_history[0].primary_before, biff_history[0].primary_after) == (george, biff)
     assert george_history[1].contact_ids == (george,)
     assert (george_history[1].primary_before, george_history[1].primary_after) == (george, george)
-    assert george_history[1].bridge_token is not None
+    assert george_history[1].bridge_token is None  # nothing of the value, not even a hash
     assert (await repository.explain(george, biff)).connected is False
 
 
@@ -187,3 +192,111 @@ async def test_contacts_from_before_the_unlinked_label_are_found(
         "MATCH (c:Contact) RETURN c.email AS email, c.emailUnlinked AS why", database_=database
     )
     assert [record.data() for record in records] == [{"email": None, "why": None}]
+
+
+async def test_hashes_an_older_erasure_left_are_stripped_on_upgrade(
+    driver: AsyncDriver, database: str
+) -> None:
+    tokens = ValueTokens(KEY)
+    repository = ContactRepository(driver, database, tokens=tokens)
+    await _spec_merge(repository)
+    await repository.identify("george@hillvalley.edu", "555")  # linked by george's email
+    await repository.erase_identifier("george@hillvalley.edu", None)
+    george = tokens("email", "george@hillvalley.edu")
+    # As an older version left it: the ERASED event and the bridges kept the hash.
+    await driver.execute_query(
+        "MATCH (e:Event) WHERE e.kind = 'ERASED' OR e.bridgeKind = 'email' "
+        "SET e.bridgeHash = $hash WITH count(e) AS n MATCH (m:Migration) DELETE m",
+        hash=george,
+        database_=database,
+    )
+    biff = tokens("phone", "717171")
+    await driver.execute_query(
+        "MATCH (e:Event {kind: 'MERGED'}) SET e.bridgeKind = 'phone', e.bridgeHash = $hash",
+        hash=biff,
+        database_=database,
+    )
+
+    await ContactRepository(driver, database, tokens=tokens).prepare()
+
+    records, _, _ = await driver.execute_query(
+        "MATCH (e:Event) WHERE e.bridgeHash IS NOT NULL "
+        "RETURN e.kind AS kind, e.bridgeHash AS hash",
+        database_=database,
+    )
+    # The merge's bridge, 717171, is not erased: it stays.
+    assert [record.data() for record in records] == [{"kind": "MERGED", "hash": biff}]
+
+
+# Every property of every node and relationship, as text, to look for what erasure must leave
+# nowhere.
+EVERY_PROPERTY = """
+MATCH (n) RETURN labels(n) AS what, properties(n) AS properties
+UNION ALL
+MATCH ()-[r]->() RETURN [type(r)] AS what, properties(r) AS properties
+"""
+KEY = b"the ledger's key in this test"
+# An idempotent request's body: its hash is kept with the answer.
+BODY = b'{"email":"marty@hillvalley.edu","phoneNumber":"222"}'
+
+
+async def _every_trace(repository: ContactRepository) -> dict[str, int]:
+    """A cluster that has been through everything that keeps a value: marty's email is a
+    LINKED event's bridge, a MERGED event's bridge and evidence, a held-back merge's conflict,
+    an idempotent answer, and events not yet delivered (webhooks configured); the phone 111 a
+    LINKED event's bridge. The contacts, by name."""
+    doc = await repository.identify("doc@hillvalley.edu", "111")
+    marty = await repository.identify("marty@hillvalley.edu", "222")
+    await repository.identify("marty@hillvalley.edu", "111")  # merged by marty's email
+    await repository.identify("marty@hillvalley.edu", "333")  # linked by it
+    await repository.identify("george@hillvalley.edu", "111")  # linked by the phone
+    biff = await repository.identify("biff@hillvalley.edu", "444")
+    await repository.identify("marty@hillvalley.edu", "444")  # held back: past the cap
+    claim = IdempotencyClaim(key="a key", body=hashlib.sha256(BODY).hexdigest())
+    await repository.identify_request(
+        IdentifyRequest("marty@hillvalley.edu", "222", idempotency=claim)
+    )
+    assert await repository.conflicts(10, None)
+    return {
+        "doc": doc.cluster.primary.id,
+        "marty": marty.cluster.primary.id,
+        "biff": biff.cluster.primary.id,
+    }
+
+
+@pytest.mark.parametrize("erased", ["marty's email", "the phone 111", "marty's contact"])
+async def test_erasure_leaves_nothing_that_identifies_the_value(
+    driver: AsyncDriver, database: str, erased: str
+) -> None:
+    tokens = ValueTokens(KEY)
+    limits = RepositoryLimits(link=LinkRules(max_cluster_contacts=4))
+    repository = ContactRepository(driver, database, limits, tokens=tokens, outbox=True)
+    contacts = await _every_trace(repository)
+
+    if erased == "marty's email":
+        await repository.erase_identifier("marty@hillvalley.edu", None)
+        gone = [("email", "marty@hillvalley.edu")]
+    elif erased == "the phone 111":
+        await repository.erase_identifier(None, "111")
+        gone = [("phone", "111")]
+    else:
+        assert await repository.erase_contact(contacts["marty"]) is not None
+        gone = [("email", "marty@hillvalley.edu"), ("phone", "222")]
+
+    records, _, _ = await driver.execute_query(EVERY_PROPERTY, database_=database)
+    everything = "\n".join(f"{r['what']} {r['properties']}" for r in records)
+    for kind, value in gone:
+        assert value not in everything
+        token = tokens(kind, value)
+        assert token is not None
+        assert token.split(":")[1] not in everything, f"{kind}'s hash is left"
+    if erased != "the phone 111":
+        assert hashlib.sha256(BODY).hexdigest() not in everything
+    assert await check_graph(driver, database) == []
+    # What a webhook receiver is told: which contacts to purge, and of what kind of value.
+    erasures, _, _ = await driver.execute_query(
+        "MATCH (e:Event:Outbox {kind: 'ERASED'}) RETURN e.contactIds AS ids, e.bridgeKind AS kind",
+        database_=database,
+    )
+    assert {record["kind"] for record in erasures} == {kind for kind, _ in gone}
+    assert all(record["ids"] for record in erasures)
