@@ -34,8 +34,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
     HOST=0.0.0.0 \
     PORT=8000 \
-    LOG_HASH_KEY_FILE=/var/lib/identity/log-hash-key
-# /var/lib/identity holds the logs' hash key: the one folder the service writes to, made here
+    LOG_HASH_KEY_FILE=/var/lib/identity/log-hash-key \
+    LEDGER_HASH_KEY_FILE=/var/lib/identity/ledger-hash-key
+# /var/lib/identity holds the logs' and the ledger's hash keys: the one folder the service writes to, made here
 # so that a volume mounted on it starts out the service's own.
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin identity \
     && install -d -o identity -g identity -m 0700 /var/lib/identity

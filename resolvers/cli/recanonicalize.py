@@ -12,10 +12,11 @@ from neo4j import AsyncDriver
 from graphdb.driver import create_driver, ensure_constraints, rolled_back
 from graphdb.errors import DatabaseUnavailable, unavailable_as_error
 from graphdb.identify_tx import LinkRules
+from graphdb.ledger import ValueTokens
 from graphdb.local.server import LocalNeo4jError
 from graphdb.recanonicalize import Plan, Rewrite, RewriteResult, plan_rewrites, rewrite
 from resolvers.core.identifiers import IdentifierRules, InvalidIdentifier
-from resolvers.runtime.log_hash import service_log_hash
+from resolvers.runtime.log_hash import service_ledger_key, service_log_hash
 from resolvers.runtime.settings import Settings
 from resolvers.runtime.wiring import (
     configured_connection,
@@ -52,6 +53,8 @@ def recanonicalize_command(dry_run: bool, show_pii: bool) -> None:
     rules = identifier_rules(settings)
     link = LinkRules(settings.max_contacts_per_identifier, settings.max_cluster_contacts)
     log_hash = service_log_hash(settings)
+    # The ledger's merge events name their bridge under the ledger's key.
+    ledger = ValueTokens(service_ledger_key(settings).key)
 
     def shown(kind: str, value: str) -> str:
         return value if show_pii else log_hash.token(kind, value)
@@ -70,7 +73,7 @@ def recanonicalize_command(dry_run: bool, show_pii: bool) -> None:
                     change,
                     link,
                     dry_run,
-                    token=log_hash.token(change.kind, change.new),
+                    token=ledger(change.kind, change.new),
                     outbox=bool(settings.webhook_urls),
                 )
                 for change in plan.rewrites

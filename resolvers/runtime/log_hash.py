@@ -1,5 +1,7 @@
 """The keyed hash logs carry instead of an email or phone number (HMAC-SHA256 with a per-install
-secret), and that secret: LOG_HASH_KEY, else a file made on first use."""
+secret), and the per-install secrets: LOG_HASH_KEY for the logs, LEDGER_HASH_KEY for the ledger's
+bridges (graphdb.ledger), each else a file made on first use. Two keys, so that whoever reads the
+logs, and holds their key to search them, cannot test guesses against the ledger's hashes."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from starlette.datastructures import Secret
 
 from graphdb.ledger import keyed_token
 from graphdb.local.private_files import private_dir, write_private
@@ -54,51 +58,96 @@ class LogHash:
         return self.token("phone", canonical)
 
 
+@dataclass(frozen=True)
+class InstallKey:
+    key: bytes = field(repr=False)
+    # Set when the install's key could be neither read nor made (see LogHash).
+    ephemeral_because: str | None = None
+
+
+@dataclass(frozen=True)
+class _KeySetting:
+    """Where one secret comes from: its variable, else the text of its file."""
+
+    name: str
+    secret: Secret | None
+    path: Path
+
+
+def _log_key(settings: Settings) -> _KeySetting:
+    return _KeySetting("LOG_HASH_KEY", settings.log_hash_key, settings.log_hash_key_file)
+
+
+def _ledger_key(settings: Settings) -> _KeySetting:
+    return _KeySetting("LEDGER_HASH_KEY", settings.ledger_hash_key, settings.ledger_hash_key_file)
+
+
 def read_key(settings: Settings) -> bytes | None:
     """LOG_HASH_KEY, else the text of LOG_HASH_KEY_FILE; None when that file does not exist."""
-    if settings.log_hash_key is not None:
-        return str(settings.log_hash_key).encode()
-    path = settings.log_hash_key_file
+    return _read(_log_key(settings))
+
+
+def install_key(settings: Settings) -> bytes:
+    """read_key, making the key file first when there is none."""
+    return _install(_log_key(settings))
+
+
+def read_ledger_key(settings: Settings) -> bytes | None:
+    """LEDGER_HASH_KEY, else the text of LEDGER_HASH_KEY_FILE; None when that file does not
+    exist."""
+    return _read(_ledger_key(settings))
+
+
+def _read(setting: _KeySetting) -> bytes | None:
+    if setting.secret is not None:
+        return str(setting.secret).encode()
+    path = setting.path
     try:
         text = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as error:
-        raise LogHashKeyError(f"cannot read the log hash key in {path}: {error}") from error
+        raise LogHashKeyError(f"cannot read {setting.name}'s file {path}: {error}") from error
     if not text:
-        raise LogHashKeyError(f"the log hash key file {path} is empty")
-    # The text itself is the key, so LOG_HASH_KEY set to the file's text hashes alike.
+        raise LogHashKeyError(f"{setting.name}'s file {path} is empty")
+    # The text itself is the key, so the variable set to the file's text hashes alike.
     return text.encode()
 
 
-def install_key(settings: Settings) -> bytes:
-    """read_key, making the key file first when there is none."""
-    key = read_key(settings)
+def _install(setting: _KeySetting) -> bytes:
+    key = _read(setting)
     if key is None:
-        _make_key_file(settings.log_hash_key_file)
-        key = read_key(settings)
+        _make_key_file(setting.path)
+        key = _read(setting)
     if key is None:
-        raise LogHashKeyError(f"{settings.log_hash_key_file} vanished as it was made")
+        raise LogHashKeyError(f"{setting.path} vanished as it was made")
     return key
 
 
-def service_log_hash(settings: Settings) -> LogHash:
+def _service_key(setting: _KeySetting) -> InstallKey:
     """The install's key, or, when it can be neither read nor made (a read-only file system),
     a key of this process's own: its hashes then match no other process's, and nothing is lost
     but that."""
     try:
-        return LogHash(install_key(settings), phone_region=settings.phone_default_region)
+        return InstallKey(_install(setting))
     except (LogHashKeyError, OSError) as error:
         reason = (
-            f"No log hash key ({error}): this process hashes emails and phone numbers with a "
-            "key of its own, which neither other processes nor `identity log-hash` share. Set "
-            "LOG_HASH_KEY, or LOG_HASH_KEY_FILE to a writable place."
+            f"No {setting.name} ({error}): this process hashes emails and phone numbers with a "
+            f"key of its own, which no other process shares. Set {setting.name}, or "
+            f"{setting.name}_FILE to a writable place."
         )
-        return LogHash(
-            secrets.token_bytes(32),
-            ephemeral_because=reason,
-            phone_region=settings.phone_default_region,
-        )
+        return InstallKey(secrets.token_bytes(32), ephemeral_because=reason)
+
+
+def service_log_hash(settings: Settings) -> LogHash:
+    """The logs' hashes, under the install's key or this process's own (_service_key)."""
+    key = _service_key(_log_key(settings))
+    return LogHash(key.key, key.ephemeral_because, phone_region=settings.phone_default_region)
+
+
+def service_ledger_key(settings: Settings) -> InstallKey:
+    """The key of the ledger's hashes (the same fallback as the logs')."""
+    return _service_key(_ledger_key(settings))
 
 
 def _make_key_file(path: Path) -> None:

@@ -70,6 +70,9 @@ class Settings:
     # The per-install secret of the keyed hashes logs print instead of identifier values.
     log_hash_key: Secret | None
     log_hash_key_file: Path
+    # The per-install secret of the ledger's hashes of values (another than the logs').
+    ledger_hash_key: Secret | None
+    ledger_hash_key_file: Path
     # ISO country a phone without + is read in (E.164 then); unset: such phones keep their digits.
     phone_default_region: str | None
     # Values that never link, beyond the built-in ones (resolvers/core/blocklist.py).
@@ -100,6 +103,7 @@ class Settings:
         config = Config(env_file if env_file is not None and env_file.exists() else None)
         password = config("NEO4J_PASSWORD", cast=Secret, default=None)
         log_hash_key = config("LOG_HASH_KEY", cast=Secret, default=None)
+        ledger_hash_key = config("LEDGER_HASH_KEY", cast=Secret, default=None)
         webhook_secret = config("WEBHOOK_SECRET", cast=Secret, default=None)
         return cls(
             host=config("HOST", default="127.0.0.1"),
@@ -144,6 +148,12 @@ class Settings:
             log_hash_key=log_hash_key if log_hash_key and str(log_hash_key) else None,
             log_hash_key_file=config(
                 "LOG_HASH_KEY_FILE", cast=Path, default=PROJECT_ROOT / ".identity" / "log-hash-key"
+            ),
+            ledger_hash_key=ledger_hash_key if ledger_hash_key and str(ledger_hash_key) else None,
+            ledger_hash_key_file=config(
+                "LEDGER_HASH_KEY_FILE",
+                cast=Path,
+                default=PROJECT_ROOT / ".identity" / "ledger-hash-key",
             ),
             phone_default_region=config("PHONE_DEFAULT_REGION", cast=_phone_region, default=""),
             identifier_blocklist_file=config(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 from neo4j import AsyncDriver
 
@@ -14,9 +15,11 @@ from graphdb.local.server import LocalNeo4jConfig, LocalNeo4jError, configured_p
 from graphdb.repository import ContactRepository, RepositoryLimits
 from resolvers.core.blocklist import Blocklist
 from resolvers.core.identifiers import IdentifierRules
-from resolvers.runtime.log_hash import service_log_hash
+from resolvers.runtime.log_hash import service_ledger_key
 from resolvers.runtime.settings import Settings
 from resolvers.runtime.webhooks import WebhookConfig
+
+log = logging.getLogger(__name__)
 
 
 def configured_connection(settings: Settings) -> Neo4jConnection | None:
@@ -48,8 +51,11 @@ def build_repository(
         ),
         idempotency_hours=settings.idempotency_key_hours,
     )
-    # The ledger records values by the keyed hash the logs print, so one can be found in both.
-    tokens = ValueTokens(service_log_hash(settings).key)
+    # The ledger's hashes are under a key of their own: the logs' key opens only the logs.
+    ledger_key = service_ledger_key(settings)
+    if ledger_key.ephemeral_because is not None:
+        log.warning("%s", ledger_key.ephemeral_because)
+    tokens = ValueTokens(ledger_key.key)
     repository = ContactRepository(
         driver,
         connection.database,

@@ -8,10 +8,12 @@ from typing import Any
 
 import httpx
 from neo4j import AsyncDriver
+from starlette.datastructures import Secret
 
 from graphdb.api_keys import ApiKeyStore
 from graphdb.driver import Neo4jConnection
 from resolvers.core.access import key_hash, new_key
+from resolvers.runtime.log_hash import LogHash
 from resolvers.runtime.settings import Settings
 from tests.support.app import app_client, graphql_data
 
@@ -39,6 +41,22 @@ async def _history(client: httpx.AsyncClient, contact_id: int, **page: Any) -> l
     data = await graphql_data(client, HISTORY, id=contact_id, **page)
     events: list[Any] = data["contact"]["history"]
     return events
+
+
+async def test_the_bridge_is_hashed_under_the_ledger_s_key_not_the_logs(
+    driver: AsyncDriver, neo4j: Neo4jConnection, settings: Settings
+) -> None:
+    keys = dataclasses.replace(
+        settings, log_hash_key=Secret("the logs' key"), ledger_hash_key=Secret("the ledger's key")
+    )
+    async with app_client(keys, neo4j) as client:
+        await _rest(client, "george@hillvalley.edu", "919191")
+        biff = (await _rest(client, "biffsucks@hillvalley.edu", "717171")).json()["contact"]
+        await _rest(client, "george@hillvalley.edu", "717171")
+        merge = (await _history(client, biff["primaryContatctId"]))[0]
+
+    assert merge["bridge"]["hash"] == LogHash(b"the ledger's key").phone("717171")
+    assert merge["bridge"]["hash"] != LogHash(b"the logs' key").phone("717171")
 
 
 async def test_the_spec_merge_is_in_the_history_of_both_sides(client: httpx.AsyncClient) -> None:

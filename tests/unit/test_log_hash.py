@@ -20,6 +20,8 @@ from resolvers.runtime.log_hash import (
     LogHashKeyError,
     install_key,
     read_key,
+    read_ledger_key,
+    service_ledger_key,
     service_log_hash,
 )
 from resolvers.runtime.logs import configure_logging
@@ -137,3 +139,21 @@ def test_a_key_that_cannot_be_made_is_replaced_by_a_process_own_and_said(
     [line] = [json.loads(text) for text in output.getvalue().splitlines()]
     assert line["level"] == "WARNING"
     assert "LOG_HASH_KEY" in line["message"]
+
+
+def test_the_ledger_hashes_under_a_key_of_its_own(tmp_path: Path) -> None:
+    # Whoever holds the logs' key, to search them, cannot test guesses against the ledger.
+    settings = dataclasses.replace(
+        _settings(tmp_path / "state" / "log-hash-key"),
+        ledger_hash_key=None,
+        ledger_hash_key_file=tmp_path / "state" / "ledger-hash-key",
+    )
+
+    ledger = service_ledger_key(settings)
+
+    assert ledger.ephemeral_because is None
+    assert ledger.key != install_key(settings)
+    assert read_ledger_key(settings) == ledger.key
+    assert stat.S_IMODE(settings.ledger_hash_key_file.stat().st_mode) == 0o600
+    chosen = dataclasses.replace(settings, ledger_hash_key=Secret("from the environment"))
+    assert service_ledger_key(chosen).key == b"from the environment"

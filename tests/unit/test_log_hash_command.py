@@ -36,3 +36,22 @@ def test_log_hash_command_never_makes_a_key(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "No log hash key" in result.output
     assert not (tmp_path / "missing").exists()
+
+
+def test_log_hash_command_prints_the_ledger_s_hash_with_ledger(tmp_path: Path) -> None:
+    env = {
+        "LOG_HASH_KEY": "",
+        "LOG_HASH_KEY_FILE": str(tmp_path / "log-key"),
+        "LEDGER_HASH_KEY": "",
+        "LEDGER_HASH_KEY_FILE": str(tmp_path / "ledger-key"),
+    }
+    (tmp_path / "log-key").write_text("log key\n")
+
+    missing = CliRunner().invoke(log_hash_command, ["--ledger", "a@b.c"], env=env)
+    (tmp_path / "ledger-key").write_text("ledger key\n")
+    ledger = CliRunner().invoke(log_hash_command, ["--ledger", "a@b.c"], env=env)
+
+    assert missing.exit_code == 1
+    assert "No ledger hash key" in missing.output
+    assert ledger.output.splitlines() == [LogHash(b"ledger key").email("a@b.c")]
+    assert LogHash(b"log key").email("a@b.c") not in ledger.output

@@ -32,7 +32,7 @@ from resolvers.cli.importing.checkpoint import (
 from resolvers.cli.importing.importer import ImportReport, import_rows
 from resolvers.cli.importing.rejected import rejected_path, write_rejected
 from resolvers.cli.importing.rows import OrderFile, OrderFileError, read_orders
-from resolvers.runtime.log_hash import service_log_hash
+from resolvers.runtime.log_hash import service_ledger_key
 from resolvers.runtime.settings import Settings
 from resolvers.runtime.wiring import (
     configured_connection,
@@ -109,7 +109,7 @@ async def _import(
             driver,
             connection.database,
             limits,
-            tokens=ValueTokens(service_log_hash(settings).key),
+            tokens=ValueTokens(service_ledger_key(settings).key),
             outbox=bool(settings.webhook_urls),
         )
         try:
