@@ -185,11 +185,11 @@ async def resolve_erase_identifier(
 
 
 def _log_erasure(result: ErasureResult, dry_run: bool) -> None:
-    # By keyed hash only: the point is that the values are gone.
+    # By kind only: the point is that the values are gone, and a hash would be a trace of them.
     log.info(
         "%s %s from %d contact(s), leaving %d cluster(s)",
         "erasure (dry run):" if dry_run else "erased",
-        ", ".join(str(value.token) for value in result.erased) or "nothing",
+        ", ".join(value.kind for value in result.erased) or "nothing",
         len(result.contact_ids),
         len(result.clusters),
     )
