@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -264,15 +264,22 @@ class ContactRepository:
         email: str | None,
         phone: str | None,
         *,
+        earlier_forms: Sequence[tuple[str, str]] = (),
         dry_run: bool = False,
         request_id: str | None = None,
     ) -> ErasureResult:
         """Erases canonical values from every contact and node, and recomputes the clusters
-        they were in (graphdb.erasure); a dry run answers the same and writes nothing."""
-        values = tuple(
-            ErasedValue(kind, value, self._tokens(kind, value))
+        they were in (graphdb.erasure); a dry run answers the same and writes nothing.
+        `earlier_forms`, as (kind, value), are the same values as earlier rules stored them:
+        erased too, wherever found."""
+        given = [
+            (kind, value)
             for kind, value in (("email", email), ("phone", phone))
             if value is not None
+        ]
+        values = tuple(
+            ErasedValue(kind, value, self._tokens(kind, value))
+            for kind, value in dict.fromkeys([*given, *earlier_forms])
         )
         erasure = Erasure(values, request_id=request_id, outbox=self._outbox)
         return await self._erase(erasure, dry_run)

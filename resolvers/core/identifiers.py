@@ -92,6 +92,27 @@ class IdentifierRules:
     def phone(self, raw: str) -> str | InvalidIdentifier:
         return canonical_phone_or_error(raw, self.phone_region)
 
+    def erasable_phone_forms(self, raw: str) -> tuple[str, ...] | InvalidIdentifier:
+        """Every form identify may have stored this number in, canonical first: E.164 under the
+        current PHONE_DEFAULT_REGION, its digits as they were kept before phonenumbers (or with
+        no region), and its national significant number (a number stored without a region
+        before one was set). Erasure looks for each, so a change of rules hides nothing."""
+        forms = _phone_forms(raw, self.phone_region)
+        if isinstance(forms, InvalidIdentifier):
+            return forms
+        canonical, national = forms
+        digits = _PHONE_SEPARATORS.sub("", raw.strip())
+        return tuple(dict.fromkeys(f for f in (canonical, digits, national) if f is not None))
+
+
+def erasable_email_forms(raw: str) -> tuple[str, ...] | InvalidIdentifier:
+    """The canonical form, and the trimmed, lower-cased text (an internationalised domain as
+    written, as stored before its IDNA form was): every form identify may have stored."""
+    canonical = canonical_email_or_error(raw)
+    if isinstance(canonical, InvalidIdentifier):
+        return canonical
+    return tuple(dict.fromkeys((canonical, raw.strip().lower())))
+
 
 def canonical_identifiers(
     email: str | None, phone: str | None, rules: IdentifierRules | None = None

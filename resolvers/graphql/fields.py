@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -16,7 +16,11 @@ from graphdb.explain import ContactNotFound
 from graphdb.idempotency import IdempotencyKeyReused
 from graphdb.records import ClusterRecord
 from resolvers.core.idempotency import InvalidIdempotencyKey, idempotency_claim
-from resolvers.core.identifiers import InvalidIdentifier, canonical_email_or_error
+from resolvers.core.identifiers import (
+    InvalidIdentifier,
+    canonical_email_or_error,
+    erasable_email_forms,
+)
 from resolvers.core.identify import identify
 from resolvers.graphql.app import RequestContext
 from resolvers.runtime.logs import note_identifiers, note_outcome, request_id
@@ -25,6 +29,9 @@ from schema.errors import InvalidInput
 from schema.history import Explanation, HistoryEvent
 from schema.results import IdentifyResult
 from schema.types import DEFAULT_PAGE, Conflict, IdentifyInput, Identity, page_size
+
+# A value or its forms, once checked.
+_Value = TypeVar("_Value", str, tuple[str, ...])
 
 log = logging.getLogger(__name__)
 
@@ -169,14 +176,24 @@ async def resolve_erase_identifier(
         raise GraphQLError(
             "Give an email, a phoneNumber, or both.", extensions={"code": "invalid_arguments"}
         )
-    canonical_email = None if email is None else _canonical(canonical_email_or_error(email))
-    canonical_phone = (
-        None if phone_number is None else _canonical(info.context.rules.phone(phone_number))
+    # Every form the value may be stored in, under today's rules or earlier ones.
+    emails = () if email is None else _canonical(erasable_email_forms(email))
+    phones = (
+        ()
+        if phone_number is None
+        else _canonical(info.context.rules.erasable_phone_forms(phone_number))
     )
     repository = info.context.repository
     try:
         result = await repository.erase_identifier(
-            canonical_email, canonical_phone, dry_run=dry_run, request_id=request_id.get()
+            emails[0] if emails else None,
+            phones[0] if phones else None,
+            earlier_forms=(
+                *(("email", form) for form in emails[1:]),
+                *(("phone", form) for form in phones[1:]),
+            ),
+            dry_run=dry_run,
+            request_id=request_id.get(),
         )
     except DatabaseUnavailable as error:
         raise _unavailable(info, error) from error
@@ -209,7 +226,7 @@ async def subscribe_cluster_changed(
             yield HistoryEvent.from_record(event)
 
 
-def _canonical(value: str | InvalidIdentifier) -> str:
+def _canonical(value: _Value | InvalidIdentifier) -> _Value:
     if isinstance(value, InvalidIdentifier):
         raise GraphQLError(value.message, extensions={"code": value.code, "field": value.field})
     return value

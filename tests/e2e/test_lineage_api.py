@@ -193,6 +193,27 @@ mutation Erase($id: Int!) {
 """
 
 
+async def test_erasure_finds_a_phone_stored_under_earlier_rules(
+    driver: AsyncDriver, database: str, neo4j: Neo4jConnection, settings: Settings
+) -> None:
+    # Sent before PHONE_DEFAULT_REGION was set, the number was kept as its digits; sent again
+    # after, it is stored in E.164. Both are the same person's number.
+    async with app_client(dataclasses.replace(settings, phone_default_region=None), neo4j) as old:
+        await _rest(old, "doc@hillvalley.edu", "555-010-0199")
+    async with app_client(dataclasses.replace(settings, phone_default_region="US"), neo4j) as new:
+        await _rest(new, "marty@hillvalley.edu", "555-010-0199")
+        erase = {"email": None, "phoneNumber": "(555) 010-0199"}
+        done = (await graphql_data(new, ERASE_IDENTIFIER, dryRun=False, **erase))["eraseIdentifier"]
+
+    assert len(done["contactIds"]) == 2
+    records, _, _ = await driver.execute_query(
+        "MATCH (c:Contact) RETURN c.phoneNumber AS phone, c.phoneNumberAsSent AS sent"
+        " UNION ALL MATCH (p:Phone) RETURN p.value AS phone, null AS sent",
+        database_=database,
+    )
+    assert [record.data() for record in records] == [{"phone": None, "sent": None}] * 2
+
+
 async def test_erasing_george_splits_the_spec_merge(client: httpx.AsyncClient) -> None:
     george = (await _rest(client, "george@hillvalley.edu", "919191")).json()["contact"]
     biff = (await _rest(client, "biffsucks@hillvalley.edu", "717171")).json()["contact"]
