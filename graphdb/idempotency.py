@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from graphdb import cypher
 from graphdb.driver import Tx
@@ -49,6 +50,8 @@ class IdempotencyKeyReused(Exception):
 class StoredKey:
     body: str
     answer: str
+    # Each contact the answer names, as [id, email, phone, email as sent, phone as sent] now.
+    values: tuple[tuple[Any, ...], ...] = ()
 
 
 async def claim_keys(tx: Tx, claims: dict[int, IdempotencyClaim]) -> dict[int, StoredKey]:
@@ -58,7 +61,9 @@ async def claim_keys(tx: Tx, claims: dict[int, IdempotencyClaim]) -> dict[int, S
     keys = [{"index": index, "key": claim.key} for index, claim in in_order]
     result = await tx.run(cypher.CLAIM_IDEMPOTENCY_KEYS, claim={"keys": keys})
     return {
-        record["index"]: StoredKey(record["body"], record["answer"])
+        record["index"]: StoredKey(
+            record["body"], record["answer"], tuple(tuple(v) for v in record["values"] or ())
+        )
         async for record in result
         if record["answer"] is not None
     }
@@ -72,6 +77,7 @@ async def store_answers(
             "key": claim.key,
             "body": claim.body,
             "answer": encode_answer(record),
+            "contactIds": [contact.id for contact in record.cluster.contacts],
             "primaryId": record.cluster.primary.id,
         }
         for claim, record in answers
@@ -82,23 +88,53 @@ async def store_answers(
 def replay(claim: IdempotencyClaim, stored: StoredKey) -> IdentifyRecord | IdempotencyKeyReused:
     if stored.body != claim.body:
         return IdempotencyKeyReused(IdempotencyKeyReused.answer)
-    return decode_answer(stored.answer)
+    return decode_answer(stored.answer, stored.values)
+
+
+# The primary's fields an answer keeps; its values are read again on replay.
+_VALUES = ("email", "phone_number", "email_as_sent", "phone_number_as_sent")
 
 
 def encode_answer(record: IdentifyRecord) -> str:
+    """The answer as ids and what identifies nobody: no value is stored under a key, so that
+    one caller's keys cannot hold (or be made to hold) copies of a cluster's values."""
+    primary = dataclasses.asdict(record.cluster.primary)
     return json.dumps(
         {
-            "primary": dataclasses.asdict(record.cluster.primary),
-            "secondaries": [[m.id, m.email, m.phone_number] for m in record.cluster.secondaries],
+            "primary": {name: value for name, value in primary.items() if name not in _VALUES},
+            "secondaryIds": [member.id for member in record.cluster.secondaries],
             "warnings": [[warning.value, field] for warning, field in record.warnings],
         },
         separators=(",", ":"),
     )
 
 
-def decode_answer(text: str) -> IdentifyRecord:
-    """The stored answer, its outcome REPLAYED: nothing was written this time."""
+def decode_answer(text: str, values: tuple[tuple[Any, ...], ...]) -> IdentifyRecord:
+    """The stored answer with its contacts' values as they are now, its outcome REPLAYED:
+    nothing was written this time. A contact gone since answers with no values."""
     answer = json.loads(text)
+    if "secondaries" in answer:
+        return _decode_with_values(answer)
+    by_id = {row[0]: row[1:] for row in values}
+    email, phone, email_sent, phone_sent = by_id.get(answer["primary"]["id"], (None,) * 4)
+    primary = ContactRecord(
+        **answer["primary"],
+        email=email,
+        phone_number=phone,
+        email_as_sent=email_sent,
+        phone_number_as_sent=phone_sent,
+    )
+    secondaries = tuple(
+        MemberRecord(contact_id, *by_id.get(contact_id, (None, None))[:2])
+        for contact_id in answer["secondaryIds"]
+    )
+    warnings = tuple((IdentityWarning(code), field) for code, field in answer["warnings"])
+    return IdentifyRecord(ClusterRecord(primary, secondaries), IdentifyOutcome.REPLAYED, warnings)
+
+
+def _decode_with_values(answer: dict[str, Any]) -> IdentifyRecord:
+    """An answer stored before answers held ids only (expired within IDEMPOTENCY_KEY_HOURS of
+    the upgrade)."""
     cluster = ClusterRecord(
         ContactRecord(**answer["primary"]),
         tuple(MemberRecord(*member) for member in answer["secondaries"]),

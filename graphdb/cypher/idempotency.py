@@ -18,7 +18,15 @@ SET key._lock = true
 REMOVE key._lock
 RETURN claim.index AS index,
        CASE WHEN key.expiresAt > datetime() THEN key.body END AS body,
-       CASE WHEN key.expiresAt > datetime() THEN key.answer END AS answer
+       CASE WHEN key.expiresAt > datetime() THEN key.answer END AS answer,
+       // The answer holds ids, not values: the values of its contacts, as they are now (a
+       // contact's values never change, but erasure removes them).
+       CASE WHEN key.expiresAt > datetime() THEN COLLECT {
+         UNWIND key.contactIds AS contactId
+         MATCH (contact:Contact {id: contactId})
+         RETURN [contact.id, contact.email, contact.phoneNumber, contact.emailAsSent,
+                 contact.phoneNumberAsSent]
+       } END AS values
 """
 )
 
@@ -30,9 +38,11 @@ UNWIND $store.keys AS stored
 MERGE (key:IdempotencyKey {key: stored.key})
 SET key.body = stored.body,
     key.answer = stored.answer,
+    key.contactIds = stored.contactIds,
     key.at = datetime.truncate('microsecond', datetime.statement()),
     key.expiresAt = datetime.statement() + duration({hours: $store.hours})
-// The answer shows its cluster's values: erasure deletes it with them.
+// The answer names its cluster's contacts, and the body's hash stands for the request's values:
+// erasure deletes the key with them.
 WITH key, stored
 MATCH (primary:Contact {id: stored.primaryId})
 CREATE (key)-[:ANSWERED]->(primary)

@@ -52,6 +52,26 @@ async def _graphql(client: httpx.AsyncClient, **identify_input: Any) -> dict[str
     return answer
 
 
+async def test_a_key_stores_ids_never_values(
+    client: httpx.AsyncClient, driver: AsyncDriver, database: str
+) -> None:
+    # A caller with fresh keys on a large cluster would otherwise store a copy of all of its
+    # values per key (and erasure would have to find them all).
+    await _rest(client, None, "lorraine@hillvalley.edu", "123456")
+    await _rest(client, None, "mcfly@hillvalley.edu", "123456")
+    first = await _rest(client, "order-1001", "george@hillvalley.edu", "123456")
+    again = await _rest(client, "order-1001", "george@hillvalley.edu", "123456")
+
+    records, _, _ = await driver.execute_query(
+        "MATCH (k:IdempotencyKey) RETURN properties(k) AS stored", database_=database
+    )
+    stored = str([record["stored"] for record in records])
+    for value in ("lorraine", "mcfly", "george", "123456"):
+        assert value not in stored
+    assert again.json() == first.json()
+    assert len(first.json()["contact"]["emails"]) == 3
+
+
 async def test_a_replayed_key_gets_the_first_answer_and_writes_nothing(
     client: httpx.AsyncClient, driver: AsyncDriver, database: str
 ) -> None:
