@@ -137,6 +137,8 @@ def settings() -> Settings:
         allowed_hosts=("localhost", "127.0.0.1", "::1", "[::1]"),
         request_timeout=30.0,
         warm_up_seconds=0.0,
+        # Readiness tests see each change at once; tests/e2e/test_health.py checks the cache.
+        readyz_cache_seconds=0.0,
     )
 
 

@@ -29,7 +29,7 @@ from resolvers.http.api_docs import docs_endpoint
 from resolvers.http.browser_guide import PREFIX as BROWSER_GUIDE_PREFIX
 from resolvers.http.browser_guide import browser_origins, guide_endpoint, style_endpoint
 from resolvers.http.errors import handle_error
-from resolvers.http.health import healthz, readyz
+from resolvers.http.health import Readiness, healthz, readyz
 from resolvers.http.metrics import Neo4jMetrics, WebhookMetrics, metrics_endpoint
 from resolvers.http.middleware.authentication import Admission
 from resolvers.http.middleware.body_limit import BodyLimit
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 class State(TypedDict):
     repository: ContactRepository
+    readiness: Readiness
     rules: IdentifierRules
     authenticator: Authenticator
     feed: LedgerFeed
@@ -137,6 +138,7 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
                     repository.warmed_up = True
             yield {
                 "repository": repository,
+                "readiness": Readiness(repository, settings.readyz_cache_seconds),
                 "authenticator": authenticator,
                 "rules": rules,
                 "feed": feed,

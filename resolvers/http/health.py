@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -14,22 +19,56 @@ async def healthz(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+class Readiness:
+    """The readiness check, run at most once per `seconds` (READYZ_CACHE_SECONDS) however often
+    /readyz is called, and by one caller at a time: anyone may call it, and each check asks
+    Neo4j two things."""
+
+    def __init__(
+        self,
+        repository: ContactRepository,
+        seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._repository = repository
+        self._seconds = seconds
+        self._clock = clock
+        self._checked_at = -math.inf
+        self._last: tuple[str, str | None] = ("unavailable", "not checked yet")
+        self._checking = asyncio.Lock()
+
+    async def state(self) -> tuple[str, str | None]:
+        """("ready", None), or ("unavailable", why)."""
+        async with self._checking:
+            if self._clock() - self._checked_at >= self._seconds:
+                self._last = await self._check()
+                self._checked_at = self._clock()
+            return self._last
+
+    async def _check(self) -> tuple[str, str | None]:
+        repository = self._repository
+        try:
+            # Makes the schema if start-up could not (Neo4j was down then); a no-op once made.
+            await repository.prepare()
+            missing = await repository.missing_constraints()
+        except DatabaseUnavailable as error:
+            return "unavailable", str(error)
+        if missing:
+            return "unavailable", f"uniqueness constraints missing: {', '.join(missing)}"
+        if not repository.warmed_up:
+            # A fresh Neo4j serves identify several times slower until it has run it a while.
+            return "unavailable", "warming Neo4j up"
+        return "ready", None
+
+
 async def readyz(request: Request) -> JSONResponse:
     """Ready when Neo4j answers, has the uniqueness constraints identify's locking relies on, and
     has been warmed up since this process started."""
-    repository: ContactRepository = request.state.repository
-    try:
-        # Makes the schema if start-up could not (Neo4j was down then); a no-op once made.
-        await repository.prepare()
-        missing = await repository.missing_constraints()
-    except DatabaseUnavailable as error:
-        return _not_ready(str(error))
-    if missing:
-        return _not_ready(f"uniqueness constraints missing: {', '.join(missing)}")
-    if not repository.warmed_up:
-        # A fresh Neo4j serves identify several times slower until it has run it a while.
-        return _not_ready("warming Neo4j up")
-    return JSONResponse({"status": "ready"})
+    readiness: Readiness = request.state.readiness
+    status, reason = await readiness.state()
+    if reason is not None:
+        return _not_ready(reason)
+    return JSONResponse({"status": status})
 
 
 def _not_ready(reason: str) -> JSONResponse:

@@ -38,6 +38,8 @@ class Settings:
     neo4j_retry_time: float
     # Bound on warming Neo4j up at start, before /readyz answers 200; 0 skips it.
     warm_up_seconds: float
+    # /readyz is open to anyone: its check of Neo4j runs at most once per this many seconds.
+    readyz_cache_seconds: float
     request_timeout: float
     max_body_bytes: int
     log_level: str
@@ -123,6 +125,7 @@ class Settings:
             neo4j_connect_timeout=config("NEO4J_CONNECT_TIMEOUT", cast=float, default=3.0),
             neo4j_retry_time=config("NEO4J_RETRY_TIME", cast=float, default=3.0),
             warm_up_seconds=config("WARM_UP_SECONDS", cast=float, default=60.0),
+            readyz_cache_seconds=config("READYZ_CACHE_SECONDS", cast=float, default=1.0),
             request_timeout=config("REQUEST_TIMEOUT", cast=float, default=10.0),
             max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=64 * 1024),
             log_level=config("LOG_LEVEL", default="info"),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from pathlib import Path
 
 import httpx
 import yaml
 from neo4j import AsyncDriver
 
-from graphdb.driver import ensure_constraints
+from graphdb.driver import Neo4jConnection, ensure_constraints
+from resolvers.runtime.settings import Settings
+from tests.support.app import app_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,6 +48,24 @@ async def test_readyz_names_a_missing_uniqueness_constraint(
         "reason": "uniqueness constraints missing: Email.value",
     }
     assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_readyz_asks_neo4j_at_most_once_per_cache_period(
+    driver: AsyncDriver, database: str, neo4j: Neo4jConnection, settings: Settings
+) -> None:
+    # Open to anyone: a flood of /readyz must not become a flood of Neo4j queries. A period far
+    # longer than the test shows the second answer is the first one's, not a new check.
+    cached = dataclasses.replace(settings, readyz_cache_seconds=3600.0)
+    async with app_client(cached, neo4j) as client:
+        first = await client.get("/readyz")
+        await driver.execute_query("DROP CONSTRAINT email_value", database_=database)
+        try:
+            again = await asyncio.gather(*(client.get("/readyz") for _ in range(20)))
+        finally:
+            await ensure_constraints(driver, database)
+
+    assert first.status_code == 200
+    assert [response.status_code for response in again] == [200] * 20
 
 
 def test_compose_checks_the_service_on_readyz_and_keeps_neo4j_s_own_check() -> None:
