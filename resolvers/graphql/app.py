@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import orjson
 from cross_web import HTTPException
@@ -23,6 +24,12 @@ from resolvers.runtime import json_body
 from resolvers.web_assets.server import GRAPHIQL, local_graphiql_page
 
 
+class RateCharge(Protocol):
+    """The keys' rate limits (resolvers.http.rate_limits), as GraphQL charges them."""
+
+    def retry_after(self, caller: Caller, cost: int = 1) -> int | None: ...
+
+
 @dataclass
 class RequestContext:
     request: Request | WebSocket
@@ -33,6 +40,8 @@ class RequestContext:
     caller: Caller
     # The ledger followed live, for subscriptions.
     feed: LedgerFeed
+    # The keys' rate limits the gateway counts requests in (resolvers.graphql.root_fields).
+    rate_limits: RateCharge | None = None
 
     def allows(self, scope: str) -> bool:
         return Scope(scope) in self.caller.scopes
@@ -85,7 +94,13 @@ class GraphQLApp(GraphQL[RequestContext, None]):
     ) -> RequestContext:
         state = request.state
         return RequestContext(
-            request, response, state.repository, state.rules, state.caller, state.feed
+            request,
+            response,
+            state.repository,
+            state.rules,
+            state.caller,
+            state.feed,
+            getattr(state, "rate_limits", None),
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:

@@ -24,6 +24,7 @@ from resolvers.graphql.fields import (
     resolve_merge_clusters,
     subscribe_cluster_changed,
 )
+from resolvers.graphql.root_fields import RootFieldCharge
 from resolvers.graphql.scope_check import MutationScopeCheck
 from resolvers.graphql.socket_operations import SubscriptionsOnlyOverWebSocket
 from schema.erasure import ErasureReport
@@ -142,6 +143,8 @@ def build_schema(limits: GraphQLLimits | None = None) -> IdentitySchema:
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Unexpected error."),
         documents.extension(),
+        # Before the scope check, as the gateway counts a request before it checks scopes.
+        RootFieldCharge,
         MutationScopeCheck,
         SubscriptionsOnlyOverWebSocket,
     ]

@@ -35,6 +35,7 @@ from resolvers.http.middleware.authentication import Admission
 from resolvers.http.middleware.body_limit import BodyLimit
 from resolvers.http.middleware.gateway import Gateway
 from resolvers.http.middleware.trusted_hosts import HostCheck
+from resolvers.http.rate_limits import RateLimits
 from resolvers.rest.errors import ApiError
 from resolvers.rest.identify import IdentifyEndpoint
 from resolvers.rest.openapi import openapi_endpoint
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 class State(TypedDict):
     repository: ContactRepository
     readiness: Readiness
+    rate_limits: RateLimits
     rules: IdentifierRules
     authenticator: Authenticator
     feed: LedgerFeed
@@ -105,6 +107,8 @@ def _log_access_mode(settings: Settings) -> None:
 def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
     rules = identifier_rules(settings)
     webhooks = webhook_config(settings)
+    # Counted by the gateway per request, and by GraphQL per further root field.
+    rate_limits = RateLimits()
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[State]:
@@ -139,6 +143,7 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
             yield {
                 "repository": repository,
                 "readiness": Readiness(repository, settings.readyz_cache_seconds),
+                "rate_limits": rate_limits,
                 "authenticator": authenticator,
                 "rules": rules,
                 "feed": feed,
@@ -207,6 +212,7 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
                         BROWSER_GUIDE_PREFIX,
                         *(DEV_TOOL_PREFIXES if settings.dev_tools_exposed else ()),
                     ),
+                    rate_limits=rate_limits,
                 ),
                 body=BodyLimit(settings.max_body_bytes, settings.body_read_timeout),
                 api_origins=settings.cors_allow_origins,

@@ -24,12 +24,13 @@ class RateLimits:
         self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
         self._items: dict[float, RateLimitItem] = {}
 
-    def retry_after(self, caller: Caller) -> int | None:
-        """Counts one request of the caller's; None if it is allowed, else the seconds to wait."""
+    def retry_after(self, caller: Caller, cost: int = 1) -> int | None:
+        """Counts `cost` requests of the caller's (a GraphQL document's further root fields:
+        resolvers.graphql.root_fields); None if they are allowed, else the seconds to wait."""
         if caller.rate is None or caller.name is None:
             return None
         item = self._item(caller.rate)
-        if self._limiter.hit(item, caller.name):
+        if self._limiter.hit(item, caller.name, cost=cost):
             return None
         stats = self._limiter.get_window_stats(item, caller.name)
         return max(1, math.ceil(stats.reset_time - time.time()))

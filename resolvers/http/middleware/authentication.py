@@ -42,11 +42,12 @@ class Admission:
         required: bool,
         open_paths: tuple[str, ...] = (),
         open_prefixes: tuple[str, ...] = (),
+        rate_limits: RateLimits | None = None,
     ) -> None:
         self.required = required
         self.open_paths = frozenset(open_paths)
         self.open_prefixes = open_prefixes
-        self.rate_limits = RateLimits()
+        self.rate_limits = rate_limits or RateLimits()
 
     async def admit(
         self, scope: Scope, path: str, authorization: bytes | None, origin: str | None
