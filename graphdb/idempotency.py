@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,10 @@ class IdempotencyClaim:
 
     key: str
     body: str
+    # The API key's name, for the count of keys it keeps (never stored).
+    caller: str | None = None
+    # False once the caller keeps as many live keys as it may: only a stored key is answered.
+    new_allowed: bool = True
 
 
 class IdempotencyKeyReused(Exception):
@@ -44,6 +50,46 @@ class IdempotencyKeyReused(Exception):
 
     code = "idempotency_key_reused"
     answer = "This Idempotency-Key was used with a different request."
+
+
+class IdempotencyKeysExhausted(Exception):
+    """The caller keeps as many live keys as it may (IDEMPOTENCY_KEYS_PER_API_KEY): a new one
+    would store another answer."""
+
+    code = "idempotency_keys_exhausted"
+    answer = (
+        "This API key keeps as many live Idempotency-Keys as it may; send the request without "
+        "one, or reuse a key within its retention."
+    )
+
+
+class LiveKeyCounts:
+    """The new keys each caller stored in this process over the keys' retention, by the hour:
+    what caps one caller's idempotency storage (per process, as rate limits are counted)."""
+
+    def __init__(self, cap: int | None, hours: int, clock: Callable[[], float] = time.time) -> None:
+        self._cap = cap
+        self._hours = hours
+        self._clock = clock
+        self._stored: dict[str | None, dict[int, int]] = {}
+
+    def allows_new(self, caller: str | None) -> bool:
+        if self._cap is None:
+            return True
+        return sum(self._live(caller).values()) < self._cap
+
+    def stored(self, caller: str | None) -> None:
+        if self._cap is not None:
+            live = self._live(caller)
+            hour = int(self._clock() // 3600)
+            live[hour] = live.get(hour, 0) + 1
+
+    def _live(self, caller: str | None) -> dict[int, int]:
+        oldest = int(self._clock() // 3600) - self._hours
+        live = self._stored.setdefault(caller, {})
+        for hour in [hour for hour in live if hour < oldest]:
+            del live[hour]
+        return live
 
 
 @dataclass(frozen=True)
@@ -67,6 +113,13 @@ async def claim_keys(tx: Tx, claims: dict[int, IdempotencyClaim]) -> dict[int, S
         async for record in result
         if record["answer"] is not None
     }
+
+
+async def forget_claims(tx: Tx, claims: list[IdempotencyClaim]) -> None:
+    """Deletes keys this transaction claimed but will not answer (IdempotencyKeysExhausted), so
+    that no key is left without an answer or an expiry."""
+    forget = {"keys": [claim.key for claim in claims]}
+    await tx.run(cypher.FORGET_IDEMPOTENCY_CLAIMS, forget=forget)
 
 
 async def store_answers(

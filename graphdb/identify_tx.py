@@ -13,7 +13,9 @@ from graphdb.driver import Tx
 from graphdb.idempotency import (
     DEFAULT_HOURS,
     IdempotencyKeyReused,
+    IdempotencyKeysExhausted,
     claim_keys,
+    forget_claims,
     replay,
     store_answers,
 )
@@ -186,7 +188,7 @@ async def identify_batch_transaction(
     key_hours: int = DEFAULT_HOURS,
     outbox: bool = False,
     ids: IdSequence = CONTACT_IDS,
-) -> list[IdentifyRecord | IdempotencyKeyReused]:
+) -> list[IdentifyRecord | IdempotencyKeyReused | IdempotencyKeysExhausted]:
     """The identify transaction of a batch; the driver may run it again on a deadlock, so it only
     touches tx.
 
@@ -198,9 +200,15 @@ async def identify_batch_transaction(
         index: row.idempotency for index, row in enumerate(rows) if row.idempotency is not None
     }
     stored = await claim_keys(tx, claims) if claims else {}
-    answers: dict[int, IdentifyRecord | IdempotencyKeyReused] = {
+    answers: dict[int, IdentifyRecord | IdempotencyKeyReused | IdempotencyKeysExhausted] = {
         index: replay(claims[index], key) for index, key in stored.items()
     }
+    refused = [i for i, claim in claims.items() if i not in answers and not claim.new_allowed]
+    if refused:
+        await forget_claims(tx, [claims[index] for index in refused])
+        answers.update(
+            {index: IdempotencyKeysExhausted(IdempotencyKeysExhausted.answer) for index in refused}
+        )
     running = [index for index in range(len(rows)) if index not in answers]
     if running:
         try:

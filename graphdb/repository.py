@@ -22,7 +22,7 @@ from graphdb.erasure import ContactGone, ErasedValue, Erasure, ErasureResult, er
 from graphdb.errors import unavailable_as_error
 from graphdb.events import CountedRuns, NoEvents, RepositoryEvents
 from graphdb.explain import Explanation, explain_link
-from graphdb.idempotency import DEFAULT_HOURS, PURGE_CHUNK, purge_expired
+from graphdb.idempotency import DEFAULT_HOURS, PURGE_CHUNK, LiveKeyCounts, purge_expired
 from graphdb.identify_tx import (
     MOST,
     LinkRules,
@@ -36,7 +36,13 @@ from graphdb.ledger import EventRecord, ValueTokens, read_history
 from graphdb.migrations import migrate
 from graphdb.outage import OutageGate
 from graphdb.planning import warm_up_plans
-from graphdb.records import ClusterRecord, ContactRecord, IdentifyRecord, IdentityWarning
+from graphdb.records import (
+    ClusterRecord,
+    ContactRecord,
+    IdentifyOutcome,
+    IdentifyRecord,
+    IdentityWarning,
+)
 from graphdb.requests import IdentifyRequest
 from graphdb.warm_up import WarmUpReport, new_prefix, scratch_ids, warm_up_runtime
 
@@ -63,6 +69,8 @@ class RepositoryLimits:
     link: LinkRules = field(default_factory=LinkRules)
     # How long an Idempotency-Key's answer is kept (graphdb.idempotency).
     idempotency_hours: int = DEFAULT_HOURS
+    # New Idempotency-Keys one caller may store per process over those hours; None: no cap.
+    idempotency_keys_per_caller: int | None = None
 
 
 class ContactRepository:
@@ -91,6 +99,9 @@ class ContactRepository:
         self.warmed_up = False
         self._identify_calls = 0
         self._batcher = self._batcher_of(CONTACT_IDS, self._events)
+        self._live_keys = LiveKeyCounts(
+            self._limits.idempotency_keys_per_caller, self._limits.idempotency_hours
+        )
 
     def _batcher_of(
         self,
@@ -206,10 +217,15 @@ class ContactRepository:
         if not self._ready:
             await self.prepare()
         self._identify_calls += 1
+        claim = request.idempotency
+        if claim is not None and not self._live_keys.allows_new(claim.caller):
+            # Past the cap a key stored before is still answered; a new one is refused.
+            claim = dataclasses.replace(claim, new_allowed=False)
         request = dataclasses.replace(
             request,
             email_token=self._tokens("email", request.email),
             phone_token=self._tokens("phone", request.phone),
+            idempotency=claim,
         )
         async with (
             unavailable_as_error(self._events),
@@ -226,6 +242,8 @@ class ContactRepository:
             )
             if value is not None
         )
+        if claim is not None and linked.outcome is not IdentifyOutcome.REPLAYED:
+            self._live_keys.stored(claim.caller)
         record = IdentifyRecord(linked.cluster, linked.outcome, blocked + linked.warnings)
         self._events.identified(record.outcome)
         for warning, _field in record.warnings:

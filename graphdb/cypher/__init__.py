@@ -16,6 +16,7 @@ from graphdb.cypher.erasure import (
 )
 from graphdb.cypher.idempotency import (
     CLAIM_IDEMPOTENCY_KEYS,
+    FORGET_IDEMPOTENCY_CLAIMS,
     PURGE_IDEMPOTENCY_KEYS,
     STORE_IDEMPOTENT_ANSWERS,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "ERASE_VALUES",
     "EXPLAIN_LINK",
     "FOLD_DELIVERY_CURSORS",
+    "FORGET_IDEMPOTENCY_CLAIMS",
     "HOLD_BACK_AND_READ",
     "IDENTIFY_BATCH",
     "JIT_COMPILATION_MILLISECONDS",

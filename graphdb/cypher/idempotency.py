@@ -30,6 +30,17 @@ RETURN claim.index AS index,
 """
 )
 
+# Keys claimed by this transaction that it refuses to answer: created empty by the claim.
+FORGET_IDEMPOTENCY_CLAIMS: LiteralString = (
+    OPTIONS
+    + """
+UNWIND $forget.keys AS forgotten
+MATCH (key:IdempotencyKey {key: forgotten})
+WHERE key.answer IS NULL
+DELETE key
+"""
+)
+
 STORE_IDEMPOTENT_ANSWERS: LiteralString = (
     OPTIONS
     + """

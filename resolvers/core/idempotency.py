@@ -43,5 +43,7 @@ def idempotency_claim(
     scoped = json.dumps([caller, key]).encode()
     body = json.dumps([caller, key, email, phone_number]).encode()
     return IdempotencyClaim(
-        key=hashlib.sha256(scoped).hexdigest(), body=hashlib.sha256(body).hexdigest()
+        key=hashlib.sha256(scoped).hexdigest(),
+        body=hashlib.sha256(body).hexdigest(),
+        caller=caller,
     )

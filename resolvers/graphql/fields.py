@@ -13,7 +13,7 @@ from graphql import GraphQLError
 from graphdb.erasure import ErasureResult
 from graphdb.errors import DatabaseUnavailable
 from graphdb.explain import ContactNotFound
-from graphdb.idempotency import IdempotencyKeyReused
+from graphdb.idempotency import IdempotencyKeyReused, IdempotencyKeysExhausted
 from graphdb.records import ClusterRecord
 from resolvers.core.idempotency import InvalidIdempotencyKey, idempotency_claim
 from resolvers.core.identifiers import (
@@ -68,7 +68,7 @@ async def identify_result(context: RequestContext, identify_input: IdentifyInput
         )
     except (InvalidIdentifier, InvalidIdempotencyKey) as error:
         return InvalidInput(code=error.code, message=error.message, field=error.field)
-    except IdempotencyKeyReused as error:
+    except (IdempotencyKeyReused, IdempotencyKeysExhausted) as error:
         return InvalidInput(code=error.code, message=error.answer, field="idempotencyKey")
     note_outcome(result.outcome.value)
     note_identifiers(identify_input.email, identify_input.phone_number)

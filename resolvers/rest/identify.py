@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 
-from graphdb.idempotency import IdempotencyKeyReused
+from graphdb.idempotency import IdempotencyKeyReused, IdempotencyKeysExhausted
 from resolvers.core.idempotency import InvalidIdempotencyKey, idempotency_claim
 from resolvers.core.identifiers import InvalidIdentifier
 from resolvers.core.identify import identify
@@ -49,6 +49,8 @@ class IdentifyEndpoint:
             raise invalid_input(error.code, error.message) from None
         except IdempotencyKeyReused as error:
             raise ApiError(422, error.code, error.answer) from None
+        except IdempotencyKeysExhausted as error:
+            raise ApiError(429, error.code, error.answer) from None
         note_outcome(result.outcome.value)
         note_identifiers(email, phone_number)
         cluster = result.cluster

@@ -85,6 +85,8 @@ class Settings:
     max_cluster_contacts: int
     # An Idempotency-Key's answer is kept this long; expired keys are purged this often.
     idempotency_key_hours: int
+    # New Idempotency-Keys one API key may store per process over IDEMPOTENCY_KEY_HOURS.
+    idempotency_keys_per_api_key: int
     idempotency_purge_seconds: float
     # Where the ledger's events are POSTed, and the secret they are signed with.
     webhook_urls: tuple[str, ...]
@@ -167,6 +169,9 @@ class Settings:
             ),
             max_cluster_contacts=config("MAX_CLUSTER_CONTACTS", cast=_link_limit, default=1000),
             idempotency_key_hours=config("IDEMPOTENCY_KEY_HOURS", cast=_positive, default=24),
+            idempotency_keys_per_api_key=config(
+                "IDEMPOTENCY_KEYS_PER_API_KEY", cast=_positive, default=1_000_000
+            ),
             idempotency_purge_seconds=config(
                 "IDEMPOTENCY_PURGE_SECONDS", cast=_positive_float, default=600.0
             ),

@@ -50,6 +50,7 @@ def build_repository(
             max_cluster_contacts=settings.max_cluster_contacts,
         ),
         idempotency_hours=settings.idempotency_key_hours,
+        idempotency_keys_per_caller=settings.idempotency_keys_per_api_key,
     )
     # The ledger's hashes are under a key of their own: the logs' key opens only the logs.
     ledger_key = service_ledger_key(settings)

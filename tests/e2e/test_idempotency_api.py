@@ -52,6 +52,34 @@ async def _graphql(client: httpx.AsyncClient, **identify_input: Any) -> dict[str
     return answer
 
 
+async def test_past_its_cap_a_caller_s_new_key_is_refused_and_an_old_one_answered(
+    driver: AsyncDriver, neo4j: Neo4jConnection, settings: Settings
+) -> None:
+    capped = dataclasses.replace(settings, idempotency_keys_per_api_key=2)
+    async with app_client(capped, neo4j) as client:
+        first = await _rest(client, "order-1", "doc@hillvalley.edu", None)
+        await _rest(client, "order-2", "marty@hillvalley.edu", None)
+        contacts = await _count(driver, neo4j.database, COUNT)
+        refused = await _rest(client, "order-3", "biff@hillvalley.edu", None)
+        refused_graphql = await _graphql(
+            client, email="biff@hillvalley.edu", idempotencyKey="order-4"
+        )
+        replayed = await _rest(client, "order-1", "doc@hillvalley.edu", None)
+        without_key = await _rest(client, None, "biff@hillvalley.edu", None)
+
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "idempotency_keys_exhausted"
+    assert refused_graphql["code"] == "idempotency_keys_exhausted"
+    assert replayed.json() == first.json()
+    assert without_key.status_code == 200
+    assert await _count(driver, neo4j.database, COUNT) == contacts + 1  # biff, once, unkeyed
+    keys, _, _ = await driver.execute_query(
+        "MATCH (k:IdempotencyKey) RETURN count(k) AS keys, count(k.answer) AS answered",
+        database_=neo4j.database,
+    )
+    assert (keys[0]["keys"], keys[0]["answered"]) == (2, 2)  # no empty key left behind
+
+
 async def test_a_key_stores_ids_never_values(
     client: httpx.AsyncClient, driver: AsyncDriver, database: str
 ) -> None:

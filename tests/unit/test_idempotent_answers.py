@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from graphdb.idempotency import decode_answer, encode_answer
+from graphdb.idempotency import LiveKeyCounts, decode_answer, encode_answer
 from graphdb.records import (
     ClusterRecord,
     ContactRecord,
@@ -59,3 +59,17 @@ def test_an_answer_stored_with_its_values_still_replays() -> None:
 
     assert replayed.cluster == RECORD.cluster
     assert replayed.warnings == RECORD.warnings
+
+
+def test_a_caller_s_live_keys_are_capped_over_the_retention() -> None:
+    now = [1_000_000.0]
+    counts = LiveKeyCounts(cap=2, hours=24, clock=lambda: now[0])
+
+    counts.stored("checkout")
+    counts.stored("checkout")
+
+    assert not counts.allows_new("checkout")
+    assert counts.allows_new("another key")
+    now[0] += 25 * 3600  # both expired
+    assert counts.allows_new("checkout")
+    assert LiveKeyCounts(cap=None, hours=24).allows_new("checkout")
