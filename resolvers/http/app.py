@@ -19,6 +19,7 @@ from graphdb.driver import Neo4jConnection
 from graphdb.errors import DatabaseUnavailable
 from graphdb.outbox import Outbox
 from graphdb.repository import ContactRepository
+from graphdb.store_sizes import StoreSizes
 from resolvers.core.access import Authenticator
 from resolvers.core.identifiers import IdentifierRules
 from resolvers.graphql.app import GraphQLApp
@@ -30,7 +31,12 @@ from resolvers.http.browser_guide import PREFIX as BROWSER_GUIDE_PREFIX
 from resolvers.http.browser_guide import browser_origins, guide_endpoint, style_endpoint
 from resolvers.http.errors import handle_error
 from resolvers.http.health import Readiness, healthz, readyz
-from resolvers.http.metrics import Neo4jMetrics, WebhookMetrics, metrics_endpoint
+from resolvers.http.metrics import (
+    Neo4jMetrics,
+    WebhookMetrics,
+    metrics_endpoint,
+    observe_store_sizes,
+)
 from resolvers.http.middleware.authentication import Admission
 from resolvers.http.middleware.body_limit import BodyLimit
 from resolvers.http.middleware.gateway import Gateway
@@ -73,15 +79,17 @@ async def _warm_up(repository: ContactRepository, bound: float) -> None:
     )
 
 
-async def _purge_idempotency_keys(repository: ContactRepository, every: float) -> None:
-    """Deletes expired idempotency keys now and then, for as long as the app runs. Every
-    process does it; deleting a key twice is harmless."""
+async def _upkeep(repository: ContactRepository, sizes: StoreSizes, every: float) -> None:
+    """Now and then, for as long as the app runs: deletes expired idempotency keys, and reads
+    how much each growing store holds (identity_stored_nodes). Every process does it; deleting
+    a key twice is harmless."""
     while True:
         await asyncio.sleep(every)
         try:
             deleted = await repository.purge_idempotency_keys()
+            observe_store_sizes(await sizes.read())
         except DatabaseUnavailable as error:
-            log.warning("Purging expired idempotency keys failed: %s", error)
+            log.warning("Store upkeep (expired keys, store sizes) failed: %s", error)
             continue
         if deleted:
             log.info("Purged %d expired idempotency keys", deleted)
@@ -117,8 +125,9 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
         authenticator = Authenticator(keys, settings.rate_limit_default)
         _log_access_mode(settings)
         warming_up: asyncio.Task[None] | None = None
+        sizes = StoreSizes(driver, connection.database, settings.request_timeout)
         purging = asyncio.create_task(
-            _purge_idempotency_keys(repository, settings.idempotency_purge_seconds)
+            _upkeep(repository, sizes, settings.idempotency_purge_seconds)
         )
         outbox = Outbox(driver, connection.database, settings.request_timeout)
         feed = LedgerFeed(outbox)

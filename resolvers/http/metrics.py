@@ -84,6 +84,27 @@ WEBHOOK_WAITING = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+# Set by each process's upkeep (resolvers.http.app); the most recent value across workers.
+STORED_NODES = Gauge(
+    "identity_stored_nodes",
+    "Nodes each store that grows with requests holds: events (the ledger), idempotency_keys,"
+    " conflicts, outbox (events not yet delivered). Read every IDEMPOTENCY_PURGE_SECONDS.",
+    ["store"],
+    multiprocess_mode="mostrecent",
+)
+_STORE_LABELS = {
+    "events": "events",
+    "idempotencyKeys": "idempotency_keys",
+    "conflicts": "conflicts",
+    "outbox": "outbox",
+}
+
+
+def observe_store_sizes(sizes: dict[str, int]) -> None:
+    for store, nodes in sizes.items():
+        STORED_NODES.labels(_STORE_LABELS[store]).set(nodes)
+
+
 # Every outcome and kind is shown from the start, at zero, so a rate over them is never missing.
 for _outcome in IdentifyOutcome:
     IDENTIFY_OUTCOMES.labels(_outcome.value)

@@ -3,6 +3,8 @@ transaction retries and Neo4j errors."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -158,3 +160,28 @@ async def test_a_transaction_run_again_counts_as_a_retry(
         - value(before, OUTCOMES, outcome="created_primary")
         == 1
     )
+
+
+async def test_the_size_of_each_growing_store_is_a_metric(
+    driver: AsyncDriver, neo4j: Neo4jConnection, settings: Settings
+) -> None:
+    # The upkeep reads the sizes every IDEMPOTENCY_PURGE_SECONDS: here at once, again and again.
+    quick = dataclasses.replace(settings, idempotency_purge_seconds=0.01)
+    async with app_client(quick, neo4j) as client:
+        for email in ("doc@hillvalley.edu", "marty@hillvalley.edu"):
+            await client.post(
+                "/identify", json={"email": email}, headers={"Idempotency-Key": email}
+            )
+        events, _, _ = await driver.execute_query(
+            "MATCH (e:Event) RETURN count(e) AS n", database_=neo4j.database
+        )
+        async with asyncio.timeout(30):
+            while True:
+                samples = await scrape(client)
+                if value(samples, "identity_stored_nodes", store="idempotency_keys") == 2:
+                    break
+                await asyncio.sleep(0.01)
+
+    assert value(samples, "identity_stored_nodes", store="events") == events[0]["n"] == 2
+    assert value(samples, "identity_stored_nodes", store="conflicts") == 0
+    assert value(samples, "identity_stored_nodes", store="outbox") == 0
