@@ -34,6 +34,7 @@ class Scope(Enum):
     READ = "read"  # contact, and a cluster's emails, phones and contacts wherever they appear
     METRICS = "metrics"  # GET /metrics
     ADMIN = "admin"  # operator mutations
+    STREAM = "stream"  # clusterChanged without primaryContactId: every cluster's changes, live
 
 
 @dataclass(frozen=True)

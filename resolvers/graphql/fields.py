@@ -15,6 +15,7 @@ from graphdb.errors import DatabaseUnavailable
 from graphdb.explain import ContactNotFound
 from graphdb.idempotency import IdempotencyKeyReused, IdempotencyKeysExhausted
 from graphdb.records import ClusterRecord
+from resolvers.core.access import Scope
 from resolvers.core.idempotency import InvalidIdempotencyKey, idempotency_claim
 from resolvers.core.identifiers import (
     InvalidIdentifier,
@@ -216,8 +217,23 @@ async def subscribe_cluster_changed(
     info: Info, primary_contact_id: int | None = None
 ) -> AsyncGenerator[HistoryEvent, None]:
     """Every ledger event from now on, or those about the cluster whose primary (before or
-    after the change) is primaryContactId, or about that contact."""
-    async for event in info.context.feed.subscribe():
+    after the change) is primaryContactId, or about that contact. Every cluster's events need
+    the scope stream as well; each subscribe counts against the key's rate as a request."""
+    context = info.context
+    if primary_contact_id is None and not context.allows(Scope.STREAM.value):
+        raise GraphQLError(
+            "Every cluster's changes need the scope stream; name a primaryContactId to follow "
+            "one cluster.",
+            extensions={"code": "forbidden"},
+        )
+    if context.rate_limits is not None and (
+        seconds := context.rate_limits.retry_after(context.caller)
+    ):
+        raise GraphQLError(
+            "Too many requests for this API key; slow down.",
+            extensions={"code": "rate_limited", "retryAfter": seconds},
+        )
+    async for event in context.feed.subscribe():
         if primary_contact_id is None or primary_contact_id in (
             event.primary_before,
             event.primary_after,

@@ -95,7 +95,8 @@ class Subscription:
         description="Ledger events as they are written (over the graphql-transport-ws "
         "protocol): all of them, or those about the cluster whose primary, before or after the "
         "change, is primaryContactId. A live view: events written while a subscriber is away "
-        "are in history, and webhooks deliver every one. Needs the scope read.",
+        "are in history, and webhooks deliver every one. Needs the scope read; all of them, the "
+        "scope stream too. Each subscribe counts against the key's rate.",
         permission_classes=[CanRead],
     )
 

@@ -40,6 +40,7 @@ from resolvers.http.metrics import (
 from resolvers.http.middleware.authentication import Admission
 from resolvers.http.middleware.body_limit import BodyLimit
 from resolvers.http.middleware.gateway import Gateway
+from resolvers.http.middleware.sockets import Sockets
 from resolvers.http.middleware.trusted_hosts import HostCheck
 from resolvers.http.rate_limits import RateLimits
 from resolvers.rest.errors import ApiError
@@ -223,6 +224,7 @@ def create_app(settings: Settings, connection: Neo4jConnection) -> Starlette:
                     ),
                     rate_limits=rate_limits,
                 ),
+                sockets=Sockets(settings.max_sockets_per_key),
                 body=BodyLimit(settings.max_body_bytes, settings.body_read_timeout),
                 api_origins=settings.cors_allow_origins,
                 browser_origins=browser_origins(settings),

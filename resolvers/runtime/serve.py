@@ -22,6 +22,10 @@ from resolvers.runtime.wiring import configured_connection, local_config, runnin
 WORKER_APP = "resolvers.runtime.worker:create_worker_app"
 
 
+# The largest WebSocket message taken; a larger one closes the socket (1009).
+WS_MAX_MESSAGE_BYTES = 64 * 1024
+
+
 def main() -> int:
     settings = Settings.from_environment()
     configure_logging_from(settings)
@@ -67,6 +71,9 @@ def main() -> int:
                 # handshake's path and query string: its loggers go through the hashing
                 # handler (resolvers.runtime.logs), which hides an email or phone in them.
                 ws="websockets",
+                # A subscription's messages are small (a subscribe is a query and its variables):
+                # uvicorn's 16 MiB would let one socket hold that much per message.
+                ws_max_size=WS_MAX_MESSAGE_BYTES,
                 # Slow clients: an idle keep-alive connection is closed after KEEP_ALIVE_SECONDS;
                 # with MAX_CONNECTIONS connections open or requests running, a process answers
                 # new requests 503 (it still accepts connections). Bodies have a deadline of their

@@ -69,6 +69,8 @@ class Settings:
     # uvicorn: seconds an idle keep-alive connection stays open; connections served at once.
     keep_alive_seconds: float
     max_connections: int
+    # WebSockets one API key may hold open in a process (resolvers.http.middleware.sockets).
+    max_sockets_per_key: int
     # The per-install secret of the keyed hashes logs print instead of identifier values.
     log_hash_key: Secret | None
     log_hash_key_file: Path
@@ -150,6 +152,7 @@ class Settings:
             body_read_timeout=config("BODY_READ_TIMEOUT", cast=_positive_float, default=10.0),
             keep_alive_seconds=config("KEEP_ALIVE_SECONDS", cast=_positive_float, default=5.0),
             max_connections=config("MAX_CONNECTIONS", cast=_positive, default=1024),
+            max_sockets_per_key=config("MAX_SOCKETS_PER_KEY", cast=_positive, default=16),
             log_hash_key=log_hash_key if log_hash_key and str(log_hash_key) else None,
             log_hash_key_file=config(
                 "LOG_HASH_KEY_FILE", cast=Path, default=PROJECT_ROOT / ".identity" / "log-hash-key"

@@ -20,6 +20,7 @@ from resolvers.http.middleware.authentication import Admission, refusal
 from resolvers.http.middleware.body_limit import BodyLimit, replay
 from resolvers.http.middleware.request_log import observe, request_id_of
 from resolvers.http.middleware.scoped_cors import ScopedCors
+from resolvers.http.middleware.sockets import Sockets
 from resolvers.http.middleware.trusted_hosts import HostCheck, refuse_websocket
 from resolvers.rest.errors import INTERNAL_ERROR, INVALID_HOST, ApiError, error_response
 from resolvers.runtime.asgi import picked_headers
@@ -41,6 +42,7 @@ class Gateway:
         hosts: HostCheck,
         open_to_any_host: tuple[str, ...],
         admission: Admission,
+        sockets: Sockets,
         body: BodyLimit,
         api_origins: tuple[str, ...],
         browser_origins: tuple[str, ...],
@@ -49,6 +51,7 @@ class Gateway:
         self.hosts = hosts
         self.open_to_any_host = frozenset(open_to_any_host)
         self.admission = admission
+        self.sockets = sockets
         self.body = body
         # Requests that name an Origin go through CORS, which answers preflights itself and
         # adds its headers to every answer, refusals included; the others get its Vary header.
@@ -75,7 +78,22 @@ class Gateway:
         except ApiError:
             await refuse_websocket(receive, send)
             return
-        await self.app(scope, receive, send)
+        caller = scope["state"]["caller"]
+        if caller.name is None:  # keys off: nobody to hold to a count or to revoke
+            await self.app(scope, receive, send)
+            return
+        with self.sockets.held(caller.name) as allowed:
+            if not allowed:
+                await refuse_websocket(receive, send)
+                return
+            authorization = headers.get(b"authorization")
+            await self.sockets.watched(
+                self.app,
+                scope,
+                receive,
+                send,
+                lambda: self.admission.still_valid(scope, authorization),
+            )
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
