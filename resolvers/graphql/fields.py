@@ -24,7 +24,7 @@ from resolvers.core.identifiers import (
 )
 from resolvers.core.identify import identify
 from resolvers.graphql.app import RequestContext
-from resolvers.runtime.logs import note_identifiers, note_outcome, request_id
+from resolvers.runtime.logs import log_access, note_identifiers, note_outcome, request_id
 from schema.erasure import ErasureReport
 from schema.errors import InvalidInput
 from schema.history import Explanation, HistoryEvent
@@ -233,6 +233,13 @@ async def subscribe_cluster_changed(
             "Too many requests for this API key; slow down.",
             extensions={"code": "rate_limited", "retryAfter": seconds},
         )
+    # A socket's access line says it opened (resolvers.http.middleware.sockets); this one says
+    # what it follows, by which key.
+    following = "all" if primary_contact_id is None else "cluster"
+    fields: dict[str, object] = {"method": "WS", "route": "/graphql", "subscribe": following}
+    if context.caller.name is not None:
+        fields["key"] = context.caller.name
+    log_access(__name__, f"WS /graphql subscribe clusterChanged {following}", fields)
     async for event in context.feed.subscribe():
         if primary_contact_id is None or primary_contact_id in (
             event.primary_before,
