@@ -7,6 +7,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import phonenumbers
 from starlette.config import Config
@@ -93,6 +94,8 @@ class Settings:
     # Where the ledger's events are POSTed, and the secret they are signed with.
     webhook_urls: tuple[str, ...]
     webhook_secret: Secret | None
+    # Where the secret is read from when WEBHOOK_SECRET is unset (a mounted secret file).
+    webhook_secret_file: Path | None
 
     @property
     def auth_required(self) -> bool:
@@ -180,6 +183,7 @@ class Settings:
             ),
             webhook_urls=config("WEBHOOK_URLS", cast=_webhook_urls, default=""),
             webhook_secret=webhook_secret if webhook_secret and str(webhook_secret) else None,
+            webhook_secret_file=config("WEBHOOK_SECRET_FILE", cast=_optional_path, default=""),
         )
 
 
@@ -194,11 +198,28 @@ def _phone_region(value: str) -> str | None:
 
 
 def _webhook_urls(value: str) -> tuple[str, ...]:
+    """https:// URLs, or http:// ones to this machine: events name contacts, and are signed,
+    but a signature hides nothing from whoever reads them on the way."""
     urls = _comma_list(value)
     for url in urls:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"WEBHOOK_URLS: {url!r} is no http:// or https:// URL")
+        if url.startswith("http://") and not _loopback(urlsplit(url).hostname):
+            raise ValueError(
+                f"WEBHOOK_URLS: {url!r} is plain http to another machine; use https://"
+            )
     return urls
+
+
+def _loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _link_limit(value: str) -> int:

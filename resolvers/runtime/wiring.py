@@ -68,13 +68,39 @@ def build_repository(
     return driver, repository
 
 
+# An HMAC key shorter than its hash's output makes a signature easier to forge than it need be.
+MIN_WEBHOOK_SECRET_BYTES = 32
+
+
 def webhook_config(settings: Settings) -> WebhookConfig | None:
-    """The webhooks to deliver to, or None; URLs without WEBHOOK_SECRET stop the start."""
+    """The webhooks to deliver to, or None. URLs without a secret (WEBHOOK_SECRET, else the text
+    of WEBHOOK_SECRET_FILE), or with one under 32 bytes, stop the start."""
     if not settings.webhook_urls:
         return None
-    if settings.webhook_secret is None:
-        raise ValueError("WEBHOOK_URLS is set but WEBHOOK_SECRET is not: webhooks are signed")
-    return WebhookConfig(settings.webhook_urls, str(settings.webhook_secret).encode())
+    secret = _webhook_secret(settings)
+    if secret is None:
+        raise ValueError(
+            "WEBHOOK_URLS is set but neither WEBHOOK_SECRET nor WEBHOOK_SECRET_FILE: webhooks "
+            "are signed"
+        )
+    if len(secret) < MIN_WEBHOOK_SECRET_BYTES:
+        raise ValueError(
+            f"The webhook secret has {len(secret)} bytes; it needs {MIN_WEBHOOK_SECRET_BYTES} "
+            "at least (e.g. openssl rand -hex 32)"
+        )
+    return WebhookConfig(settings.webhook_urls, secret)
+
+
+def _webhook_secret(settings: Settings) -> bytes | None:
+    if settings.webhook_secret is not None:
+        return str(settings.webhook_secret).encode()
+    if settings.webhook_secret_file is None:
+        return None
+    try:
+        text = settings.webhook_secret_file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"WEBHOOK_SECRET_FILE cannot be read: {error}") from error
+    return text.encode() or None
 
 
 def identifier_rules(settings: Settings) -> IdentifierRules:

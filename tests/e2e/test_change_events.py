@@ -40,7 +40,7 @@ def _service(neo4j: Neo4jConnection, tmp_path: Path, receiver: Receiver) -> Serv
         tmp_path / "service.log",
         {
             "WEBHOOK_URLS": receiver.url,
-            "WEBHOOK_SECRET": "a test secret",
+            "WEBHOOK_SECRET": "a test secret of thirty-two bytes or more",
             "WARM_UP_SECONDS": "0",
             "AUTH": "off",
         },
