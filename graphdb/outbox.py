@@ -22,6 +22,21 @@ WEBHOOKS = "webhooks"
 
 
 @dataclass(frozen=True)
+class DeadLetter:
+    """An event a webhook URL would not take, set aside (resolvers.runtime.webhooks)."""
+
+    id: str
+    at: str
+    # The URL's place in WEBHOOK_URLS when it was set aside, and a hash of the URL itself.
+    url_number: int
+    url: str
+    # "refused" (a 4xx that retrying would not change) or "too_old" (WEBHOOK_MAX_AGE_SECONDS).
+    reason: str
+    status: int | None
+    event: EventRecord
+
+
+@dataclass(frozen=True)
 class Lag:
     seconds: float
     waiting: int
@@ -50,6 +65,44 @@ class Outbox(Store):
         delivered = {"name": WEBHOOKS, "ids": event_ids, "lastId": event_ids[-1]}
         async with self._session() as session:
             await session.execute_write(_records, cypher.MARK_DELIVERED, {"delivered": delivered})
+
+    async def dead_letter(
+        self, event_id: str, url_number: int, url: str, reason: str, status: int | None
+    ) -> None:
+        dead = {
+            "eventId": event_id,
+            "urlNumber": url_number,
+            "url": url,
+            "reason": reason,
+            "status": status,
+        }
+        async with self._session() as session:
+            await session.execute_write(_records, cypher.DEAD_LETTER, {"dead": dead})
+
+    async def dead_letters(self, limit: int) -> list[DeadLetter]:
+        async with self._session() as session:
+            records = await session.execute_read(
+                _records, cypher.LIST_DEAD_LETTERS, {"dead": {"limit": limit}}
+            )
+        return [
+            DeadLetter(
+                id=record["letter"]["id"],
+                at=record["letter"]["at"],
+                url_number=record["letter"]["urlNumber"],
+                url=record["letter"]["url"],
+                reason=record["letter"]["reason"],
+                status=record["letter"]["status"],
+                event=EventRecord.from_map(record["event"]),
+            )
+            for record in records
+        ]
+
+    async def drop_dead_letter(self, letter_id: str) -> bool:
+        async with self._session() as session:
+            records = await session.execute_write(
+                _records, cypher.DROP_DEAD_LETTER, {"dead": {"id": letter_id}}
+            )
+        return bool(records and records[0]["dropped"])
 
     async def lag(self) -> Lag:
         async with self._session() as session:

@@ -1,6 +1,6 @@
 """How much each store that grows with requests holds now: the ledger's events, idempotency keys,
-conflicts, and the outbox's undelivered events. Each is a count Neo4j keeps per label, read
-without touching a node (docs/operations.md says what bounds each)."""
+conflicts, the outbox's undelivered events, and webhooks' dead letters. Each is a count Neo4j
+keeps per label, read without touching a node (docs/operations.md says what bounds each)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ CALL () { MATCH (event:Event) RETURN count(event) AS events }
 CALL () { MATCH (key:IdempotencyKey) RETURN count(key) AS idempotencyKeys }
 CALL () { MATCH (conflict:Conflict) RETURN count(conflict) AS conflicts }
 CALL () { MATCH (waiting:Outbox) RETURN count(waiting) AS outbox }
-RETURN events, idempotencyKeys, conflicts, outbox
+CALL () { MATCH (letter:DeadLetter) RETURN count(letter) AS deadLetters }
+RETURN events, idempotencyKeys, conflicts, outbox, deadLetters
 """
 
-STORES = ("events", "idempotencyKeys", "conflicts", "outbox")
+STORES = ("events", "idempotencyKeys", "conflicts", "outbox", "deadLetters")
 
 
 class StoreSizes(Store):

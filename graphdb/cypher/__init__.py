@@ -31,7 +31,10 @@ from graphdb.cypher.identify import (
 )
 from graphdb.cypher.ledger import EXPLAIN_LINK, READ_HISTORY
 from graphdb.cypher.outbox import (
+    DEAD_LETTER,
+    DROP_DEAD_LETTER,
     LEDGER_NOW,
+    LIST_DEAD_LETTERS,
     MARK_DELIVERED,
     OUTBOX_LAG,
     READ_EVENTS_SINCE,
@@ -69,10 +72,12 @@ __all__ = [
     "CLAIM_IDEMPOTENCY_KEYS",
     "CLUSTER_SIZES",
     "CONSTRAINTS",
+    "DEAD_LETTER",
     "DELETE_WARM_UP_EMAILS",
     "DELETE_WARM_UP_PHONES",
     "DELETE_WARM_UP_SEQUENCES",
     "DEMOTE_AND_READ",
+    "DROP_DEAD_LETTER",
     "ERASE_VALUES",
     "EXPLAIN_LINK",
     "FOLD_DELIVERY_CURSORS",
@@ -83,6 +88,7 @@ __all__ = [
     "LABEL_UNLINKED_CONTACTS",
     "LEDGER_NOW",
     "LIST_CONFLICTS",
+    "LIST_DEAD_LETTERS",
     "LIST_EMAILS",
     "LIST_PHONES",
     "LOCK_AND_FIND_PRIMARIES",

@@ -89,3 +89,39 @@ RETURN """
 LEDGER_NOW: LiteralString = (
     "RETURN toString(datetime.truncate('microsecond', datetime.realtime())) AS now"
 )
+
+# An event a webhook URL would not take (a permanent refusal, or past WEBHOOK_MAX_AGE_SECONDS),
+# set aside so that the events behind it go on; one per event and URL. The URL is named by its
+# place in WEBHOOK_URLS and a hash of it (a URL may hold a token), so a replay finds it again.
+DEAD_LETTER: LiteralString = (
+    OPTIONS
+    + """
+MATCH (event:Event {id: $dead.eventId})
+MERGE (letter:DeadLetter {eventId: $dead.eventId, url: $dead.url})
+ON CREATE SET letter.id = randomUUID(), letter.at = datetime(), letter.urlNumber = $dead.urlNumber,
+              letter.reason = $dead.reason, letter.status = $dead.status
+MERGE (letter)-[:OF]->(event)
+"""
+)
+
+# The dead letters, oldest first, with their events as the reads return them.
+LIST_DEAD_LETTERS: LiteralString = (
+    OPTIONS
+    + """
+MATCH (letter:DeadLetter)-[:OF]->(event:Event)
+WITH letter, event ORDER BY letter.at, letter.id LIMIT $dead.limit
+RETURN letter {.id, .eventId, .url, .urlNumber, .reason, .status, at: toString(letter.at)}
+         AS letter, """
+    + event_map("event")
+    + """ AS event
+"""
+)
+
+DROP_DEAD_LETTER: LiteralString = (
+    OPTIONS
+    + """
+MATCH (letter:DeadLetter {id: $dead.id})
+DETACH DELETE letter
+RETURN count(*) AS dropped
+"""
+)

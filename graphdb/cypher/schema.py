@@ -28,6 +28,9 @@ CONSTRAINTS: tuple[LiteralString, ...] = (
     # erasure finds them there, having no edge to follow.
     "CREATE INDEX unlinked_email IF NOT EXISTS FOR (c:Unlinked) ON (c.email)",
     "CREATE INDEX unlinked_phone IF NOT EXISTS FOR (c:Unlinked) ON (c.phoneNumber)",
+    # Webhooks' dead letters (graphdb.outbox): one per event and URL, and listed by id.
+    "CREATE CONSTRAINT dead_letter_id IF NOT EXISTS FOR (d:DeadLetter) REQUIRE d.id IS UNIQUE",
+    "CREATE INDEX dead_letter_event IF NOT EXISTS FOR (d:DeadLetter) ON (d.eventId, d.url)",
     # The outbox in order (graphdb.outbox), and the ledger by time (subscriptions).
     "CREATE INDEX outbox_at IF NOT EXISTS FOR (e:Outbox) ON (e.at)",
     "CREATE INDEX event_at IF NOT EXISTS FOR (e:Event) ON (e.at)",

@@ -19,6 +19,7 @@ from resolvers.cli.importing.command import run_import_command
 from resolvers.cli.keys import keys
 from resolvers.cli.log_hash import log_hash_command
 from resolvers.cli.recanonicalize import recanonicalize_command
+from resolvers.cli.webhooks import webhooks
 from resolvers.runtime import serve
 from resolvers.runtime.logs import configure_logging_from
 from resolvers.runtime.settings import Settings
@@ -124,6 +125,7 @@ def check(show_pii: bool) -> None:
 
 main.add_command(log_hash_command)
 main.add_command(recanonicalize_command)
+main.add_command(webhooks)
 
 
 @main.command(name="import")

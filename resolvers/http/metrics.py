@@ -72,6 +72,13 @@ WEBHOOK_DELIVERIES = Counter(
     "Webhook POSTs, by result: ok (2xx), failed (another status, or no answer; retried).",
     ["result"],
 )
+WEBHOOK_DEAD_LETTERS = Counter(
+    "identity_webhook_dead_letters",
+    "Events a webhook URL did not take, set aside so that the events behind them go on, by"
+    " reason: refused (a 4xx retrying would not change), too_old (WEBHOOK_MAX_AGE_SECONDS)."
+    " `identity webhooks dead-letters` lists, replays and drops them.",
+    ["reason"],
+)
 # Set by the process delivering (it holds the lease); the most recent value across workers.
 WEBHOOK_LAG = Gauge(
     "identity_webhook_lag_seconds",
@@ -88,7 +95,8 @@ WEBHOOK_WAITING = Gauge(
 STORED_NODES = Gauge(
     "identity_stored_nodes",
     "Nodes each store that grows with requests holds: events (the ledger), idempotency_keys,"
-    " conflicts, outbox (events not yet delivered). Read every IDEMPOTENCY_PURGE_SECONDS.",
+    " conflicts, outbox (events not yet delivered), dead_letters (webhooks'). Read every"
+    " IDEMPOTENCY_PURGE_SECONDS.",
     ["store"],
     multiprocess_mode="mostrecent",
 )
@@ -97,6 +105,7 @@ _STORE_LABELS = {
     "idempotencyKeys": "idempotency_keys",
     "conflicts": "conflicts",
     "outbox": "outbox",
+    "deadLetters": "dead_letters",
 }
 
 
@@ -114,6 +123,8 @@ for _kind in FAILURE_KINDS:
     NEO4J_ERRORS.labels(_kind)
 for _result in ("ok", "failed"):
     WEBHOOK_DELIVERIES.labels(_result)
+for _reason in ("refused", "too_old"):
+    WEBHOOK_DEAD_LETTERS.labels(_reason)
 
 
 class Neo4jMetrics:
@@ -144,6 +155,9 @@ class WebhookMetrics:
     def webhook_lag(self, seconds: float, waiting: int) -> None:
         WEBHOOK_LAG.set(seconds)
         WEBHOOK_WAITING.set(waiting)
+
+    def webhook_dead_lettered(self, reason: str) -> None:
+        WEBHOOK_DEAD_LETTERS.labels(reason).inc()
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:

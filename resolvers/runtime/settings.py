@@ -96,6 +96,8 @@ class Settings:
     webhook_secret: Secret | None
     # Where the secret is read from when WEBHOOK_SECRET is unset (a mounted secret file).
     webhook_secret_file: Path | None
+    # Seconds an event may wait for a URL before it is set aside for that URL (a dead letter).
+    webhook_max_age_seconds: float
 
     @property
     def auth_required(self) -> bool:
@@ -184,6 +186,9 @@ class Settings:
             webhook_urls=config("WEBHOOK_URLS", cast=_webhook_urls, default=""),
             webhook_secret=webhook_secret if webhook_secret and str(webhook_secret) else None,
             webhook_secret_file=config("WEBHOOK_SECRET_FILE", cast=_optional_path, default=""),
+            webhook_max_age_seconds=config(
+                "WEBHOOK_MAX_AGE_SECONDS", cast=_positive_float, default=86400.0
+            ),
         )
 
 

@@ -25,6 +25,7 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 import httpx
@@ -75,6 +76,21 @@ class DeliveryEvents(Protocol):
 
     def webhook_lag(self, seconds: float, waiting: int) -> None: ...
 
+    def webhook_dead_lettered(self, reason: str) -> None: ...
+
+
+class NoDeliveryEvents:
+    """DeliveryEvents that count nothing: a one-off delivery (`identity webhooks replay`)."""
+
+    def webhook_attempted(self, ok: bool) -> None:
+        pass
+
+    def webhook_lag(self, seconds: float, waiting: int) -> None:
+        pass
+
+    def webhook_dead_lettered(self, reason: str) -> None:
+        pass
+
 
 @dataclass(frozen=True)
 class WebhookConfig:
@@ -91,6 +107,9 @@ class WebhookConfig:
     lease: float = 10.0
     first_backoff: float = 0.5
     max_backoff: float = 10.0
+    # An event a URL has not taken by this age is set aside (a dead letter), and the events
+    # behind it go on (WEBHOOK_MAX_AGE_SECONDS).
+    max_age: float = 86400.0
 
 
 class WebhookDeliverer:
@@ -150,12 +169,21 @@ class WebhookDeliverer:
         return held
 
     async def _deliver(self, event: EventRecord) -> None:
-        """To every URL, each retried until it takes it."""
+        """To every URL, each retried until it takes it; set aside for that URL (a dead letter)
+        when it refuses it for good, or has not taken it by the maximum age."""
         body = event_body(event)
         for number, url in enumerate(self._config.urls, 1):
             backoff = self._config.first_backoff
             await self._still_holding()
-            while not await self._post(number, url, event.id, body):
+            while (status := await self._post(number, url, event.id, body)) != DELIVERED:
+                reason = _dead_reason(status, event, self._config.max_age)
+                if reason is not None:
+                    await self._outbox.dead_letter(
+                        event.id, number, url_hash(url), reason, status if status > 0 else None
+                    )
+                    self._events.webhook_dead_lettered(reason)
+                    log.warning("Webhook %d: event set aside (%s)", number, reason)
+                    break
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._config.max_backoff)
                 await self._still_holding()
@@ -164,9 +192,14 @@ class WebhookDeliverer:
         if not await self._hold_lease():
             raise LeaseLost
 
-    async def _post(self, number: int, url: str, event_id: str, body: bytes) -> bool:
-        """One attempt; the log names the URL by its place in WEBHOOK_URLS (a URL may hold a
-        token)."""
+    async def post_event(self, number: int, url: str, event: EventRecord) -> int:
+        """One attempt to deliver this event to this URL, as _deliver makes it (a replay of a
+        dead letter: `identity webhooks replay`)."""
+        return await self._post(number, url, event.id, event_body(event))
+
+    async def _post(self, number: int, url: str, event_id: str, body: bytes) -> int:
+        """One attempt: the answer's status, or NO_ANSWER; the log names the URL by its place in
+        WEBHOOK_URLS (a URL may hold a token)."""
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
@@ -184,11 +217,32 @@ class WebhookDeliverer:
             ):
                 status = response.status_code
         except (httpx.HTTPError, TimeoutError) as error:
-            log.warning("Webhook %d: %s; retrying", number, type(error).__name__)
+            log.warning("Webhook %d: %s", number, type(error).__name__)
             self._events.webhook_attempted(ok=False)
-            return False
+            return NO_ANSWER
         ok = 200 <= status < 300
         self._events.webhook_attempted(ok=ok)
         if not ok:
-            log.warning("Webhook %d answered %d; retrying", number, status)
-        return ok
+            log.warning("Webhook %d answered %d", number, status)
+        return DELIVERED if ok else status
+
+
+# What _post gives besides a refusal's status.
+DELIVERED = 0
+NO_ANSWER = -1
+# A refusal retrying may change: a timeout the receiver reports, or its own rate limit.
+_RETRIED_4XX = frozenset({408, 425, 429})
+
+
+def _dead_reason(status: int, event: EventRecord, max_age: float) -> str | None:
+    """Why an event a URL did not take is set aside now, or None to try again."""
+    if 400 <= status < 500 and status not in _RETRIED_4XX:
+        return "refused"
+    if (datetime.now(UTC) - event.time).total_seconds() > max_age:
+        return "too_old"
+    return None
+
+
+def url_hash(url: str) -> str:
+    """How a dead letter names its URL: a URL may hold a token."""
+    return hashlib.sha256(url.encode()).hexdigest()[:16]

@@ -88,7 +88,7 @@ def webhook_config(settings: Settings) -> WebhookConfig | None:
             f"The webhook secret has {len(secret)} bytes; it needs {MIN_WEBHOOK_SECRET_BYTES} "
             "at least (e.g. openssl rand -hex 32)"
         )
-    return WebhookConfig(settings.webhook_urls, secret)
+    return WebhookConfig(settings.webhook_urls, secret, max_age=settings.webhook_max_age_seconds)
 
 
 def _webhook_secret(settings: Settings) -> bytes | None:

@@ -9,11 +9,13 @@ import hmac
 from collections.abc import AsyncIterator
 
 import pytest
+from click.testing import CliRunner
 from neo4j import AsyncDriver
 
-from graphdb.driver import ensure_constraints
+from graphdb.driver import Neo4jConnection, ensure_constraints
 from graphdb.outbox import Outbox
 from graphdb.repository import ContactRepository
+from resolvers.cli.webhooks import webhooks
 from resolvers.runtime.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
@@ -21,10 +23,11 @@ from resolvers.runtime.webhooks import (
     DeliveryEvents,
     WebhookConfig,
     WebhookDeliverer,
+    url_hash,
 )
 from tests.support.receiver import WAIT, Receiver
 
-SECRET = b"webhook test secret"
+SECRET = b"webhook test secret, 32 bytes or more"
 EVENTS = "MATCH (e:Event) RETURN e.id AS id ORDER BY e.at"
 
 
@@ -32,12 +35,16 @@ class Counted(DeliveryEvents):
     def __init__(self) -> None:
         self.attempts: list[bool] = []
         self.lags: list[tuple[float, int]] = []
+        self.dead: list[str] = []
 
     def webhook_attempted(self, ok: bool) -> None:
         self.attempts.append(ok)
 
     def webhook_lag(self, seconds: float, waiting: int) -> None:
         self.lags.append((seconds, waiting))
+
+    def webhook_dead_lettered(self, reason: str) -> None:
+        self.dead.append(reason)
 
 
 @pytest.fixture
@@ -188,3 +195,70 @@ async def test_a_cursor_doubled_before_its_constraint_is_folded_into_one(
     assert [record["last"] for record in cursors] == ["e1"]
     assert await Outbox(driver, database).take_lease("first", 30.0)
     assert not await Outbox(driver, database).take_lease("second", 30.0)
+
+
+@pytest.mark.parametrize(
+    ("status", "max_age", "reason"),
+    [(400, 86400.0, "refused"), (503, 0.0, "too_old")],
+    ids=["refused for good", "too old"],
+)
+async def test_an_event_a_url_will_not_take_is_set_aside_and_the_rest_go_on(
+    driver: AsyncDriver,
+    database: str,
+    receiver: Receiver,
+    status: int,
+    max_age: float,
+    reason: str,
+) -> None:
+    repository = ContactRepository(driver, database, outbox=True)
+    await _spec_merge(repository)
+    written, _, _ = await driver.execute_query(EVENTS, database_=database)
+    receiver.behaviour.fail_next, receiver.behaviour.fail_status = 1, status
+    metrics = Counted()
+    config = WebhookConfig((receiver.url,), SECRET, poll=0.05, first_backoff=0.01, max_age=max_age)
+    outbox = Outbox(driver, database)
+
+    await _deliver_until(
+        WebhookDeliverer(outbox, config, metrics), receiver, len(written) - 1, outbox
+    )
+
+    assert receiver.event_ids() == [record["id"] for record in written[1:]]
+    assert metrics.dead == [reason]
+    [letter] = await outbox.dead_letters(10)
+    assert (letter.event.id, letter.url_number, letter.reason) == (written[0]["id"], 1, reason)
+    assert letter.status == status
+
+
+async def test_a_dead_letter_is_listed_replayed_and_dropped_from_the_cli(
+    driver: AsyncDriver, database: str, receiver: Receiver, neo4j: Neo4jConnection
+) -> None:
+    repository = ContactRepository(driver, database, outbox=True)
+    await _spec_merge(repository)
+    written, _, _ = await driver.execute_query(EVENTS, database_=database)
+    outbox = Outbox(driver, database)
+    for event in written[:2]:
+        await outbox.dead_letter(event["id"], 1, url_hash(receiver.url), "refused", 400)
+    env = {
+        "NEO4J_URI": neo4j.uri,
+        "NEO4J_USER": neo4j.user,
+        "NEO4J_PASSWORD": neo4j.password or "",
+        "NEO4J_DATABASE": database,
+        "WEBHOOK_URLS": receiver.url,
+        "WEBHOOK_SECRET": SECRET.decode(),
+    }
+
+    def identity(*arguments: str) -> str:
+        result = CliRunner().invoke(webhooks, list(arguments), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    listed = await asyncio.to_thread(identity, "dead-letters")
+    first, second = (line.split()[0] for line in listed.splitlines())
+    replayed = await asyncio.to_thread(identity, "replay", first)
+    dropped = await asyncio.to_thread(identity, "drop", second)
+
+    assert written[0]["id"] in listed
+    assert "Delivered to URL 1" in replayed
+    assert receiver.event_ids() == [written[0]["id"]]
+    assert dropped.strip() == "Dropped."
+    assert await outbox.dead_letters(10) == []

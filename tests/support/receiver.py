@@ -28,8 +28,9 @@ class Received:
 
 @dataclass
 class Behaviour:
-    # The next this many requests are answered 500.
+    # The next this many requests are answered `fail_status`.
     fail_next: int = 0
+    fail_status: int = 500
     # While set, requests wait (unanswered) until it is cleared.
     hold: threading.Event = field(default_factory=threading.Event)
 
@@ -60,7 +61,7 @@ class Receiver:
                     else:
                         receiver.received.append(Received(dict(self.headers.items()), body))
                     receiver.arrived.notify_all()
-                self.send_response(500 if failing else 204)
+                self.send_response(receiver.behaviour.fail_status if failing else 204)
                 self.end_headers()
 
             def log_message(self, format: str, *args: Any) -> None:
