@@ -85,16 +85,16 @@ async def test_a_key_stores_ids_never_values(
 ) -> None:
     # A caller with fresh keys on a large cluster would otherwise store a copy of all of its
     # values per key (and erasure would have to find them all).
-    await _rest(client, None, "lorraine@hillvalley.edu", "123456")
-    await _rest(client, None, "mcfly@hillvalley.edu", "123456")
-    first = await _rest(client, "order-1001", "george@hillvalley.edu", "123456")
-    again = await _rest(client, "order-1001", "george@hillvalley.edu", "123456")
+    await _rest(client, None, "lorraine@hillvalley.edu", "5550100199")
+    await _rest(client, None, "mcfly@hillvalley.edu", "5550100199")
+    first = await _rest(client, "order-1001", "george@hillvalley.edu", "5550100199")
+    again = await _rest(client, "order-1001", "george@hillvalley.edu", "5550100199")
 
     records, _, _ = await driver.execute_query(
         "MATCH (k:IdempotencyKey) RETURN properties(k) AS stored", database_=database
     )
     stored = str([record["stored"] for record in records])
-    for value in ("lorraine", "mcfly", "george", "123456"):
+    for value in ("lorraine", "mcfly", "george", "5550100199"):
         assert value not in stored
     assert again.json() == first.json()
     assert len(first.json()["contact"]["emails"]) == 3
