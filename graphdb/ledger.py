@@ -87,8 +87,8 @@ class MergeCause:
     bridge: BridgeKind
     bridge_token: str | None = None
     request_id: str | None = None
-    # The request's values (identify), or the contacts named (an operator's merge): the evidence
-    # the merge stands on. None of them when the clusters now share a value (recanonicalize).
+    # The request's values (identify), the value the clusters now share (recanonicalize), or
+    # the contacts named (an operator's merge): the evidence the merge stands on.
     email: str | None = None
     phone: str | None = None
     contact_ids: tuple[int, ...] = ()

@@ -79,11 +79,11 @@ class Outbox(Store):
         async with self._session() as session:
             await session.execute_write(_records, cypher.DEAD_LETTER, {"dead": dead})
 
-    async def dead_letters(self, limit: int) -> list[DeadLetter]:
+    async def dead_letters(self, limit: int, letter_id: str | None = None) -> list[DeadLetter]:
+        """The oldest `limit`, or the one of that id (found among all)."""
+        dead = {"limit": limit, "id": letter_id}
         async with self._session() as session:
-            records = await session.execute_read(
-                _records, cypher.LIST_DEAD_LETTERS, {"dead": {"limit": limit}}
-            )
+            records = await session.execute_read(_records, cypher.LIST_DEAD_LETTERS, {"dead": dead})
         return [
             DeadLetter(
                 id=record["letter"]["id"],

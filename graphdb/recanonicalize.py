@@ -112,8 +112,15 @@ async def rewrite(
     }
     moved = await (await tx.run(_MOVE[change.kind], move=move)).single(strict=True)
     outcome.contacts = moved["moved"]
-    # The clusters now share the value: that is the evidence, and the event needs none of its own.
+    # The clusters now share the value: that is the evidence, and the event points at it (an
+    # EVIDENCE edge), so that erasing the value finds the event and takes its hash off it.
     bridge = BridgeKind.EMAIL if change.kind == "email" else BridgeKind.PHONE
-    cause = MergeCause(bridge, token, outbox=outbox)
+    cause = MergeCause(
+        bridge,
+        token,
+        email=change.new if change.kind == "email" else None,
+        phone=change.new if change.kind == "phone" else None,
+        outbox=outbox,
+    )
     await merge_primaries(tx, primaries, rules.relink_chunk, cause)
     return outcome

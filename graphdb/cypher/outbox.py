@@ -104,11 +104,12 @@ MERGE (letter)-[:OF]->(event)
 """
 )
 
-# The dead letters, oldest first, with their events as the reads return them.
+# The dead letters, oldest first (or the one of $dead.id), with their events as reads return them.
 LIST_DEAD_LETTERS: LiteralString = (
     OPTIONS
     + """
 MATCH (letter:DeadLetter)-[:OF]->(event:Event)
+WHERE $dead.id IS NULL OR letter.id = $dead.id
 WITH letter, event ORDER BY letter.at, letter.id LIMIT $dead.limit
 RETURN letter {.id, .eventId, .url, .urlNumber, .reason, .status, at: toString(letter.at)}
          AS letter, """

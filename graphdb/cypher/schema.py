@@ -85,7 +85,9 @@ RETURN count(contact) AS changed
 """
 # The hashes of values erased before erasure took them out of the ledger too: every ERASED
 # event's, and the bridges whose value is gone (a merge's evidence edge to it deleted, a joined
-# contact's value of that kind removed).
+# contact's value of that kind removed). A merge recanonicalize made before it pointed at its
+# value has no evidence edge either: it loses its hash too, as there is no telling whether its
+# value was erased since.
 STRIP_ERASED_HASHES: LiteralString = """
 MATCH (event:Event)
 WHERE event.bridgeHash IS NOT NULL

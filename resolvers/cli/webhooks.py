@@ -63,7 +63,8 @@ def replay(letter_id: str) -> None:
 
     async def replayed(outbox: Outbox, settings: Settings) -> str:
         config = webhook_config(settings)
-        letter = next((d for d in await outbox.dead_letters(LISTED) if d.id == letter_id), None)
+        found = await outbox.dead_letters(1, letter_id)
+        letter = found[0] if found else None
         if letter is None:
             return "No dead letter has that id."
         urls = {url_hash(url): (n, url) for n, url in enumerate(config.urls, 1)} if config else {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 
 from neo4j import AsyncDriver
 
@@ -18,8 +17,6 @@ from resolvers.core.identifiers import IdentifierRules
 from resolvers.runtime.log_hash import service_ledger_key
 from resolvers.runtime.settings import Settings
 from resolvers.runtime.webhooks import WebhookConfig
-
-log = logging.getLogger(__name__)
 
 
 def configured_connection(settings: Settings) -> Neo4jConnection | None:
@@ -55,7 +52,9 @@ def build_repository(
     # The ledger's hashes are under a key of their own: the logs' key opens only the logs.
     ledger_key = service_ledger_key(settings)
     if ledger_key.ephemeral_because is not None:
-        log.warning("%s", ledger_key.ephemeral_because)
+        # Unlike a log line's, a ledger hash is kept: one under a key of this process's own
+        # would match no other worker's, nor any after a restart.
+        raise ValueError(ledger_key.ephemeral_because)
     tokens = ValueTokens(ledger_key.key)
     repository = ContactRepository(
         driver,

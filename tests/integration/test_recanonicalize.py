@@ -176,3 +176,29 @@ async def test_a_conflict_follows_the_rewrite_of_its_value(
     (conflict,) = await repository.conflicts(10, None)
     assert conflict.phone_number == "+15550100199"
     assert await check_graph(driver, database) == []
+
+
+async def test_erasing_a_joined_value_takes_its_hash_off_the_merge(
+    repository: ContactRepository, driver: AsyncDriver, database: str
+) -> None:
+    # The merge recanonicalize makes names the value it joined by: erasure must find it.
+    await _seed_two_spellings(repository)
+    token = "phone:00112233445566ff"
+    plan = await plan_rewrites(driver, database, lambda kind, value: canonical_now(US, kind, value))
+    async with driver.session(database=database) as session:
+        for change in plan.rewrites:
+            await session.execute_write(rewrite, change, LinkRules(), False, token=token)
+    merged, _, _ = await driver.execute_query(
+        "MATCH (e:Event {kind: 'MERGED'}) RETURN count(e) AS n", database_=database
+    )
+
+    await repository.erase_identifier(None, "+15550100199")
+
+    left, _, _ = await driver.execute_query(
+        "MATCH (e:Event) WHERE e.bridgeHash = $token RETURN count(e) AS n",
+        token=token,
+        database_=database,
+    )
+    assert merged[0]["n"] > 0
+    assert left[0]["n"] == 0
+    assert await check_graph(driver, database) == []

@@ -11,6 +11,7 @@ bounded by uvicorn's ws_max_size: resolvers.runtime.serve).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -19,6 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers.core.access import KEY_CACHE_SECONDS
 from resolvers.runtime.logs import log_access
+
+log = logging.getLogger(__name__)
 
 # The close code a revoked key's socket gets: 4000-4999 are the application's; 4403 mirrors 403.
 REVOKED = 4403
@@ -78,7 +81,13 @@ class _Watched:
     async def watch(self, still_valid: Callable[[], Awaitable[bool]]) -> None:
         while True:
             await asyncio.sleep(CHECK_SECONDS)
-            if not await still_valid():
+            try:
+                valid = await still_valid()
+            except Exception:
+                # Not a verdict on the key: asked again in a second, rather than never again.
+                log.exception("checking a WebSocket's API key failed")
+                continue
+            if not valid:
                 self.revoked.set()
                 return
 
