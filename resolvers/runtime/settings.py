@@ -209,22 +209,12 @@ def _webhook_urls(value: str) -> tuple[str, ...]:
     for url in urls:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"WEBHOOK_URLS: {url!r} is no http:// or https:// URL")
-        if url.startswith("http://") and not _loopback(urlsplit(url).hostname):
+        host = urlsplit(url).hostname
+        if url.startswith("http://") and not (host is not None and _is_loopback(host)):
             raise ValueError(
                 f"WEBHOOK_URLS: {url!r} is plain http to another machine; use https://"
             )
     return urls
-
-
-def _loopback(host: str | None) -> bool:
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _link_limit(value: str) -> int:
