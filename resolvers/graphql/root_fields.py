@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
@@ -20,11 +21,11 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    parse,
 )
 from strawberry.extensions import SchemaExtension
 
 from resolvers.graphql.app import RequestContext
+from resolvers.graphql.documents import ByText
 
 
 class RootFieldCharge(SchemaExtension):
@@ -37,7 +38,8 @@ class RootFieldCharge(SchemaExtension):
             and query is not None
             and self.execution_context.graphql_document is not None
         ):
-            fields = root_fields(query, self.execution_context.operation_name)
+            document = ByText(query, self.execution_context.graphql_document)
+            fields = _root_fields(document, self.execution_context.operation_name)
             seconds = (
                 context.rate_limits.retry_after(context.caller, cost=fields - 1)
                 if fields > 1
@@ -57,13 +59,15 @@ class RootFieldCharge(SchemaExtension):
         yield
 
 
-# By the document's text, bounded as the parser's cache is (resolvers.graphql.documents); the
-# text parses again here only on a miss, and it already parsed once for this request.
+# Bounded as the parser's cache is (resolvers.graphql.documents).
 @lru_cache(maxsize=256)
-def root_fields(query: str, operation_name: str | None) -> int:
+def _root_fields(document: ByText, operation_name: str | None) -> int:
+    return root_fields(document.node, operation_name)
+
+
+def root_fields(document: DocumentNode, operation_name: str | None) -> int:
     """The root fields the operation runs, aliases each counted, fragments followed
     (`__typename` and other meta fields count for nothing)."""
-    document = parse(query)
     fragments = {
         definition.name.value: definition
         for definition in document.definitions

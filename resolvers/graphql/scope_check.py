@@ -8,7 +8,6 @@ a mutation document is checked against the same permission classes first.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +27,7 @@ from strawberry.types.graphql import OperationType
 
 from resolvers.core.access import Scope
 from resolvers.graphql.app import RequestContext
+from resolvers.graphql.documents import ByText
 
 
 class MutationScopeCheck(SchemaExtension):
@@ -64,21 +64,12 @@ def scopes_needed(
     """Every scope a field of the document needs, walked once per document text."""
     if query is None:
         return _walk(graphql_schema, document)
-    return _scopes_needed(graphql_schema, _Document(query, document))
-
-
-@dataclass(frozen=True)
-class _Document:
-    """A parsed document, known by its text: clients send the same few documents over and over
-    (ParserCache), and walking one costs about 0.1 ms."""
-
-    query: str
-    node: DocumentNode = field(compare=False, hash=False)
+    return _scopes_needed(graphql_schema, ByText(query, document))
 
 
 # Bounded as the parser and validation caches are (resolvers/graphql/schema.py).
 @lru_cache(maxsize=256)
-def _scopes_needed(graphql_schema: GraphQLSchema, document: _Document) -> frozenset[str]:
+def _scopes_needed(graphql_schema: GraphQLSchema, document: ByText) -> frozenset[str]:
     return _walk(graphql_schema, document.node)
 
 

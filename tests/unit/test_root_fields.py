@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from resolvers.graphql.root_fields import root_fields
+from graphql import parse
+
+from resolvers.graphql.root_fields import root_fields as counted
+
+
+def root_fields(query: str, operation_name: str | None) -> int:
+    return counted(parse(query), operation_name)
 
 
 def test_aliases_fragments_and_the_chosen_operation_are_counted() -> None:
