@@ -34,41 +34,42 @@ class Readiness:
         self._seconds = seconds
         self._clock = clock
         self._checked_at = -math.inf
-        self._last: tuple[str, str | None] = ("unavailable", "not checked yet")
+        # Why the last check found the process not ready; None: it was ready.
+        self._last: str | None = "not checked yet"
         self._checking = asyncio.Lock()
 
-    async def state(self) -> tuple[str, str | None]:
-        """("ready", None), or ("unavailable", why)."""
+    async def not_ready_because(self) -> str | None:
+        """Why the process is not ready, or None when it is."""
         async with self._checking:
             if self._clock() - self._checked_at >= self._seconds:
                 self._last = await self._check()
                 self._checked_at = self._clock()
             return self._last
 
-    async def _check(self) -> tuple[str, str | None]:
+    async def _check(self) -> str | None:
         repository = self._repository
         try:
             # Makes the schema if start-up could not (Neo4j was down then); a no-op once made.
             await repository.prepare()
             missing = await repository.missing_constraints()
         except DatabaseUnavailable as error:
-            return "unavailable", str(error)
+            return str(error)
         if missing:
-            return "unavailable", f"uniqueness constraints missing: {', '.join(missing)}"
+            return f"uniqueness constraints missing: {', '.join(missing)}"
         if not repository.warmed_up:
             # A fresh Neo4j serves identify several times slower until it has run it a while.
-            return "unavailable", "warming Neo4j up"
-        return "ready", None
+            return "warming Neo4j up"
+        return None
 
 
 async def readyz(request: Request) -> JSONResponse:
     """Ready when Neo4j answers, has the uniqueness constraints identify's locking relies on, and
     has been warmed up since this process started."""
     readiness: Readiness = request.state.readiness
-    status, reason = await readiness.state()
+    reason = await readiness.not_ready_because()
     if reason is not None:
         return _not_ready(reason)
-    return JSONResponse({"status": status})
+    return JSONResponse({"status": "ready"})
 
 
 def _not_ready(reason: str) -> JSONResponse:
